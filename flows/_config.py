@@ -1,0 +1,236 @@
+"""The project config (TOML): loaded once at the entry point, checked, and passed down."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from forewarn.errors import InputError, Problem
+from forewarn.features._catalogue import read_toml
+from forewarn.features._demo import DEMO_SEED
+
+__all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS"]
+
+#: Fields each section accepts, with their types. Sections owned by later stages (features,
+#: index, model, backtest, schedules, report) are passed to their own specs, which check them.
+_FIELDS = {
+    "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int},
+    "inputs": {"regions": str, "observations": (str, list), "catalogue": str, "outcome": str,
+               "outcome_lag_days": int, "crisis_events": str},
+    "forecast": {"as_of": (str, object), "horizons": list},
+    "output": {"dir": str},
+}
+_OWNED_ELSEWHERE = ("features", "index", "model", "backtest", "schedules", "report")
+CONFIG_SECTIONS = tuple(_FIELDS) + _OWNED_ELSEWHERE
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked project configuration; paths are absolute.
+
+    Parameters
+    ----------
+    name : str
+        Project name, shown in reports.
+    demo : bool
+        True when the data are the demo world: every output is then labelled as demo data.
+    frequency : {"monthly", "annual"}
+        Time step of the panel.
+    start : str
+        First period of the panel ("2005-01").
+    seed : int
+        Seed of every random step (models, bootstrap).
+    regions, catalogue, outcome, crisis_events : Path or None
+        Input files; all None for the embedded demo world.
+    observations : tuple of Path
+        Observation files (CSV or Parquet), read in order.
+    outcome_lag_days : int
+        Days from the end of a month until its outcome is known. [days]
+    as_of : Timestamp or None
+        Forecast origin date; None means today.
+    horizons : tuple of int
+        Forecast horizons. [months]
+    output_dir : Path
+        Where runs are published.
+    sections : dict
+        Raw tables of the sections checked by later stages (features, index, model, ...).
+    path : Path or None
+        The config file; None for the embedded demo.
+    """
+
+    name: str = "forewarn project"
+    demo: bool = False
+    frequency: str = "monthly"
+    start: str | None = None
+    seed: int = DEMO_SEED
+    regions: Path | None = None
+    observations: tuple[Path, ...] = ()
+    catalogue: Path | None = None
+    outcome: Path | None = None
+    outcome_lag_days: int = 90
+    crisis_events: Path | None = None
+    as_of: pd.Timestamp | None = None
+    horizons: tuple[int, ...] = (12,)
+    output_dir: Path = Path("forewarn-out")
+    sections: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def __post_init__(self):
+        where = str(self.path or "config")
+        problems = []
+        if self.frequency not in ("monthly", "annual"):
+            problems.append(Problem(where, f"[project] 'frequency' is {self.frequency!r}; use "
+                                    "'monthly' or 'annual'.", column="frequency"))
+        if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
+            problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r}; "
+                                    "give whole numbers of months >= 1, e.g. [6, 12].",
+                                    column="horizons"))
+        if self.outcome_lag_days < 0:
+            problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
+                                    column="outcome_lag_days"))
+        if not self.embedded and (self.regions is None or self.catalogue is None
+                                  or not self.observations):
+            problems.append(Problem(where, "[inputs] needs 'regions', 'observations' and "
+                                    "'catalogue' (or set [project] demo = true and name no "
+                                    "inputs to use the embedded demo world)."))
+        if problems:
+            raise InputError(problems)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the inputs are the embedded demo world, generated in memory."""
+        return self.demo and self.regions is None and not self.observations
+
+    def resolved_as_of(self) -> pd.Timestamp:
+        """The forecast date: the configured one, or today (UTC) when none is set."""
+        if self.as_of is not None:
+            return self.as_of
+        return pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+
+    def section(self, name: str) -> dict:
+        """The raw table of a section checked by a later stage ({} when absent)."""
+        return dict(self.sections.get(name, {}))
+
+    def describe(self) -> dict:
+        """The config as plain JSON-able values (for the run manifest)."""
+        return {
+            "name": self.name, "demo": self.demo, "frequency": self.frequency,
+            "start": self.start, "seed": self.seed,
+            "regions": _s(self.regions), "observations": [str(p) for p in self.observations],
+            "catalogue": _s(self.catalogue), "outcome": _s(self.outcome),
+            "outcome_lag_days": self.outcome_lag_days, "crisis_events": _s(self.crisis_events),
+            "as_of": str(self.resolved_as_of().date()), "horizons": list(self.horizons),
+            "output_dir": str(self.output_dir), "sections": self.sections,
+            "path": _s(self.path),
+        }
+
+
+def _s(p):
+    return None if p is None else str(p)
+
+
+def demo_config(output_dir="forewarn-out", as_of=None) -> Config:
+    """The embedded demo world's config: generated inputs, forecast at the end of 2025."""
+    return Config(name="forewarn demo world", demo=True, start="2005-01",
+                  as_of=pd.Timestamp(as_of or "2025-12-31"), horizons=(6, 12),
+                  outcome_lag_days=90, output_dir=Path(output_dir))
+
+
+def load_config(path) -> Config:
+    """Read and check a project config file (TOML).
+
+    Relative paths in it are taken from the config file's folder. Every problem is listed
+    (unknown sections or fields, wrong types, unparsable dates, missing input files).
+
+    Raises
+    ------
+    forewarn.errors.InputError
+    """
+    path = Path(path).resolve()
+    data = read_toml(path)
+    problems: list[Problem] = []
+    for section in data:
+        if section not in CONFIG_SECTIONS:
+            close = difflib.get_close_matches(section, CONFIG_SECTIONS, n=1, cutoff=0.6)
+            hint = f" Did you mean [{close[0]}]?" if close else ""
+            problems.append(Problem(path, f"unknown section [{section}].{hint} Sections: "
+                                    f"{', '.join(CONFIG_SECTIONS)}.", column=section))
+    values = {}
+    for section, allowed in _FIELDS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(Problem(path, f"[{section}] must be a table.", column=section))
+            continue
+        for key, value in table.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                problems.append(Problem(path, f"[{section}] names unknown field '{key}'.{hint} "
+                                        f"Fields: {', '.join(allowed)}.", column=key))
+            elif not isinstance(value, allowed[key]) or (allowed[key] is int
+                                                         and isinstance(value, bool)):
+                kind = allowed[key].__name__ if isinstance(allowed[key], type) else \
+                    " or ".join(t.__name__ for t in allowed[key])
+                problems.append(Problem(path, f"[{section}] '{key}' is {value!r}; it must be "
+                                        f"a {kind}.", column=key))
+            else:
+                values[(section, key)] = value
+    base = path.parent
+
+    def file(section, key, value=None):
+        value = values.get((section, key)) if value is None else value
+        if value is None:
+            return None
+        p = (base / value).resolve()
+        if not p.exists():
+            problems.append(Problem(path, f"[{section}] '{key}' names {value!r}, which does not "
+                                    f"exist ({p}); fix the path (relative to the config file).",
+                                    column=key))
+        return p
+
+    obs = values.get(("inputs", "observations"), [])
+    obs = [obs] if isinstance(obs, str) else obs
+    obs_paths = []
+    for o in obs:
+        if not isinstance(o, str):
+            problems.append(Problem(path, f"[inputs] 'observations' holds {o!r}; list file "
+                                    "paths as strings.", column="observations"))
+            continue
+        obs_paths.append(file("inputs", "observations", o))
+    as_of = values.get(("forecast", "as_of"))
+    if as_of is not None:
+        try:
+            as_of = pd.Timestamp(str(as_of))
+        except ValueError:
+            problems.append(Problem(path, f"[forecast] 'as_of' is {as_of!r}; write a date "
+                                    "YYYY-MM-DD.", column="as_of"))
+            as_of = None
+    horizons = values.get(("forecast", "horizons"), [12])
+    kwargs = dict(
+        name=values.get(("project", "name"), path.parent.name),
+        demo=values.get(("project", "demo"), False),
+        frequency=values.get(("project", "frequency"), "monthly"),
+        start=values.get(("project", "start")),
+        seed=values.get(("project", "seed"), DEMO_SEED),
+        regions=file("inputs", "regions"),
+        observations=tuple(p for p in obs_paths if p is not None),
+        catalogue=file("inputs", "catalogue"),
+        outcome=file("inputs", "outcome"),
+        outcome_lag_days=values.get(("inputs", "outcome_lag_days"), 90),
+        crisis_events=file("inputs", "crisis_events"),
+        as_of=as_of,
+        horizons=tuple(horizons),
+        output_dir=(base / values.get(("output", "dir"), "forewarn-out")).resolve(),
+        sections={k: data[k] for k in _OWNED_ELSEWHERE if k in data},
+        path=path,
+    )
+    try:
+        config = Config(**kwargs)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return config

@@ -1,0 +1,20 @@
+"""forewarn: crisis-context risk scores for anti-trafficking preparedness.
+
+The top-level functions are the ones behind the command line, so a notebook gets the same
+objects the CLI writes: ``forewarn.validate(config)``, ``forewarn.init(directory)``.
+"""
+
+__version__ = "0.1.0"
+
+_API = ("validate", "init")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    # Imported lazily: `import forewarn` stays light, and features never import flows.
+    if name in _API:
+        from forewarn import flows
+
+        return getattr(flows, name)
+    raise AttributeError(f"module 'forewarn' has no attribute {name!r}")

@@ -1,0 +1,131 @@
+"""Tiny composed fixtures: 3 regions x 24 months with an explicit CRS, and a project folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+# Prefect and Dask: quiet and offline in every test process.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture
+def tiny_catalogue_text():
+    return """
+[indicators.gov]
+label = "State capacity"
+unit = "score 0-100"
+source = "test"
+frequency = "annual"
+publication_lag_days = 180
+direction = -1
+valid_min = 0
+valid_max = 100
+dimension = "lack_of_coping"
+
+[indicators.displaced]
+label = "People displaced"
+unit = "persons"
+source = "test"
+frequency = "monthly"
+publication_lag_days = 30
+direction = 1
+transform = "log"
+valid_min = 0
+dimension = "hazard"
+
+[indicators.tier]
+label = "Response tier"
+unit = "tier"
+source = "test"
+frequency = "annual"
+publication_lag_days = 180
+direction = 1
+valid_min = 1
+valid_max = 3
+lever = true
+"""
+
+
+@pytest.fixture
+def tiny_regions():
+    """Three adjacent unit squares in a row, EPSG:4326."""
+    return gpd.GeoDataFrame(
+        {"region_id": ["AA01", "AA02", "BB01"], "name": ["North", "Middle", "South"],
+         "parent_id": ["AA", "AA", "BB"], "level": "admin1"},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:4326",
+    ).set_index("region_id")
+
+
+@pytest.fixture
+def tiny_observations():
+    """2 years of monthly displacement and annual governance for three regions."""
+    rows = []
+    for r, base in (("AA01", 100), ("AA02", 2000), ("BB01", 0)):
+        for m in range(24):
+            period = f"{2020 + m // 12}-{m % 12 + 1:02d}"
+            rows.append((r, "displaced", period, float(base + 10 * m), ""))
+        rows.append((r, "gov", "2020", 50.0, "2021-06-30"))
+        rows.append((r, "tier", "2020", 2.0, ""))
+    return pd.DataFrame(rows, columns=["region_id", "indicator", "period", "value", "published"])
+
+
+@pytest.fixture
+def tiny_project(tmp_path, tiny_catalogue_text, tiny_regions, tiny_observations):
+    """A complete project folder; returns the config path. Tests break one file at a time."""
+    d = tmp_path / "proj"
+    d.mkdir()
+    (d / "catalogue.toml").write_text(tiny_catalogue_text, encoding="utf-8")
+    tiny_regions.reset_index().to_file(d / "regions.gpkg", driver="GPKG")
+    tiny_observations.to_csv(d / "observations.csv", index=False)
+    outcome = pd.DataFrame({"region_id": ["AA01", "AA02", "BB01"] * 2,
+                            "period": ["2020-01"] * 3 + ["2020-02"] * 3,
+                            "value": [0, 1, 0, 0, 0, 1]})
+    outcome.to_csv(d / "outcome.csv", index=False)
+    events = pd.DataFrame({"region_id": ["AA02"], "start": ["2020-03-15"], "end": [""],
+                           "kind": ["conflict"], "magnitude": [5000]})
+    events.to_csv(d / "crisis_events.csv", index=False)
+    (d / "forewarn.toml").write_text("""
+[project]
+name = "tiny"
+start = "2020-01"
+
+[inputs]
+regions = "regions.gpkg"
+observations = ["observations.csv"]
+catalogue = "catalogue.toml"
+outcome = "outcome.csv"
+crisis_events = "crisis_events.csv"
+
+[forecast]
+as_of = "2021-12-31"
+horizons = [6]
+""", encoding="utf-8")
+    return d / "forewarn.toml"
+
+
+@pytest.fixture(scope="session")
+def demo_world():
+    """The full embedded demo world (generated once per test session)."""
+    from forewarn.features._demo import make_demo_world
+
+    return make_demo_world()
+
+
+def needs_shared_data():
+    """Skip marker for integration tests on the real public datasets in ../shared/data/real."""
+    return pytest.mark.skipif(
+        not SHARED_REAL.is_dir(),
+        reason=f"real public datasets not found at {SHARED_REAL}; they live in the project's "
+               "shared folder beside the repository (see README, 'Real data')",
+    )
