@@ -1,5 +1,6 @@
 """Inputs and features: catalogue, validation, the as-of panel, the demo world, feature building."""
 
+from forewarn.features._build import FeatureSpec, build_features
 from forewarn.features._catalogue import (
     FREQUENCIES,
     TRANSFORMS,
@@ -7,18 +8,48 @@ from forewarn.features._catalogue import (
     Indicator,
     load_catalogue,
 )
+from forewarn.features._crisis import crisis_context
+from forewarn.features._demo import (
+    DEMO_LABEL,
+    TRUE_EFFECTS,
+    DemoWorld,
+    GridWorld,
+    demo_catalogue,
+    make_demo_world,
+    make_grid_world,
+)
+from forewarn.features._design import TARGET_RULES, Design, design_matrix, make_target
+from forewarn.features._missing import FLAG_SUFFIX, carry_forward, imputed_share
 from forewarn.features._panel import build_panel, panel_age, panel_times, resolve_vintages
 from forewarn.features._periods import parse_periods
+from forewarn.features._spatial import contiguity, spatial_lag
+from forewarn.features._transforms import (
+    PER_CAPITA_SCALE,
+    change,
+    growth,
+    lag,
+    level,
+    log1p,
+    per_capita,
+    relative_to_history,
+    rolling_max,
+    rolling_mean,
+)
+from forewarn.features._validate import (
+    read_regions,
+    validate_crisis_events,
+    validate_observations,
+    validate_outcome,
+)
 
 __all__ = [
-    "FREQUENCIES",
-    "TRANSFORMS",
-    "Catalogue",
-    "Indicator",
-    "load_catalogue",
-    "build_panel",
-    "panel_age",
-    "panel_times",
-    "resolve_vintages",
-    "parse_periods",
+    "DEMO_LABEL", "FLAG_SUFFIX", "FREQUENCIES", "PER_CAPITA_SCALE", "TARGET_RULES",
+    "TRANSFORMS", "TRUE_EFFECTS",
+    "Catalogue", "DemoWorld", "Design", "FeatureSpec", "GridWorld", "Indicator",
+    "build_features", "build_panel", "carry_forward", "change", "contiguity", "crisis_context",
+    "demo_catalogue", "design_matrix", "growth", "imputed_share", "lag", "level",
+    "load_catalogue", "log1p", "make_demo_world", "make_grid_world", "make_target",
+    "panel_age", "panel_times", "parse_periods", "per_capita", "read_regions",
+    "relative_to_history", "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
+    "validate_crisis_events", "validate_observations", "validate_outcome",
 ]

@@ -36,6 +36,7 @@ import shapely
 
 from forewarn.features._catalogue import Catalogue, Indicator
 from forewarn.features._periods import ordinal_to_timestamp, period_end, period_label
+from forewarn.features._spatial import _row_standardise, contiguity
 
 __all__ = [
     "DemoWorld",
@@ -292,31 +293,16 @@ def _demo_geography(rng, n_regions, n_countries):
     return regions, countries[["name", "parent_id", "level", "geometry"]], coast_dist
 
 
-def _adjacency_from_geometry(regions):
-    # Voronoi cells share their edges exactly; a hair of buffer absorbs float noise on the coast.
-    left, right = regions.sindex.query(shapely.buffer(regions.geometry.values, 1e-7),
-                                       predicate="intersects")
-    keep = left != right
-    n = len(regions)
-    return sp.csr_matrix((np.ones(keep.sum()), (left[keep], right[keep])), shape=(n, n))
-
-
-def _row_standardise(adj):
-    deg = np.asarray(adj.sum(axis=1)).ravel()
-    inv = np.divide(1.0, deg, out=np.zeros_like(deg, dtype="float64"), where=deg > 0)
-    return sp.diags(inv) @ adj
-
-
 # --------------------------------------------------------------------------- simulation
 
-def _simulate(rng, n_months, country, coast_exposure, adjacency, dtype="float64"):
+def _simulate(rng, n_months, country, coast_exposure, weights, dtype="float64"):
     """Run the structural model month by month, vectorised over regions.
 
-    Returns a dict of (region, month) arrays of the true monthly quantities and the crisis
+    ``weights`` is the row-standardised contiguity matrix (neighbours' means). Returns a dict of (region, month) arrays of the true monthly quantities and the crisis
     onsets, ends and magnitudes.
     """
     n = len(country)
-    w = _row_standardise(adjacency).astype("float64")
+    w = sp.csr_array(weights, dtype="float64")
     n_c = country.max() + 1
     fragility0 = rng.normal(0, 0.8, n_c)[country] + rng.normal(0, 0.5, n)
     transit = np.clip(_smooth(w, rng.uniform(0, 1, n), 3) + 0.15 * (coast_exposure > 0.6), 0, 1)
@@ -571,11 +557,11 @@ def make_demo_world(seed: int = DEMO_SEED, n_regions: int = 150, n_countries: in
                          f"{n_regions} regions.")
     rng = np.random.default_rng(seed)
     regions, countries, coast_dist = _demo_geography(rng, n_regions, n_countries)
-    adjacency = _adjacency_from_geometry(regions)
+    weights = contiguity(regions)
     country = pd.factorize(regions["parent_id"], sort=True)[0]
     exposure = np.clip(1 - coast_dist / np.percentile(coast_dist, 90), 0, 1)
     n_months = (end_year - start_year + 1) * 12
-    sim = _simulate(rng, n_months, country, exposure, adjacency)
+    sim = _simulate(rng, n_months, country, exposure, weights)
     t0 = start_year * 12
     catalogue = demo_catalogue()
     ids = regions.index.to_numpy()
@@ -642,7 +628,7 @@ def make_grid_world(n_rows: int = 260, n_cols: int = 250, n_months: int = 360,
     country = pd.factorize(block)[0]
     edge = np.minimum.reduce([rows, cols, n_rows - 1 - rows, n_cols - 1 - cols])
     exposure = np.clip(1 - edge / 25, 0, 1)
-    sim = _simulate(rng, n_months, country, exposure, adjacency, dtype=dtype)
+    sim = _simulate(rng, n_months, country, exposure, _row_standardise(adjacency), dtype=dtype)
     ids = np.char.add("G", np.char.zfill(np.arange(n).astype(str), 6))
     x0, y0 = -40.0, -60.0
     if geometry:

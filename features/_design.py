@@ -1,0 +1,259 @@
+"""The target (an outcome event or surge in the next months) and the design matrices for a model."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forewarn.errors import InputError, Problem
+from forewarn.features._periods import month_ordinal
+from forewarn.features._transforms import _STEP_UNITS, _check_panel, _rolling, _time_step
+from forewarn.features._validate import OUTCOME_COLUMNS
+
+__all__ = ["make_target", "design_matrix", "Design", "TARGET_RULES"]
+
+#: How an outcome month counts as an event: any value above 0, or a surge above the usual level.
+TARGET_RULES = ("event", "surge")
+
+
+class Design(NamedTuple):
+    """Training rows and the rows to score, as returned by :func:`design_matrix`."""
+
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_origin: pd.DataFrame
+
+
+def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event", *,
+                regions=None, known_from=None, known_until=None, factor: float = 2.0,
+                history: int = 36) -> xr.DataArray:
+    """Whether an outcome event happens in the ``horizon`` steps after each time step.
+
+    ``y(r, t) = 1`` when the outcome of region ``r`` counts as an event in a step among
+    ``t + 1 .. t + horizon``, 0 when none does, NaN when the window reaches past
+    ``known_until`` (not yet fully observed) or holds a NaN value and no event.
+
+    The outcome is observed from ``known_from`` to ``known_until``; inside that range a region
+    and step with no row counts as 0, since an outcome table may list only what happened, and
+    outside it the outcome is unknown. For such an event list pass both, so that the steps
+    around the listed events are known to be quiet.
+
+    Parameters
+    ----------
+    outcome : pandas.DataFrame
+        ``region_id, period, value``; ``period`` the first day of a step of ``times`` (month
+        start, or year start for an annual project); one row per region and period.
+    times : array-like of datetime64
+        Time steps to give a target (e.g. the features' ``time`` coordinate).
+    horizon : int
+        Length of the window after ``t``. [time steps]
+    rule : {"event", "surge"}
+        ``"event"``: the value is above 0. ``"surge"``: the value is above ``factor`` times the
+        median of the region's previous ``history`` steps (NaN while fewer than half of them are
+        known; with a median of 0, any value above 0 is a surge).
+    regions : sequence of str, optional
+        Regions, in order (e.g. the features' ``region`` coordinate); default those of
+        ``outcome``, sorted.
+    known_from, known_until : str or Timestamp, optional
+        First and last steps whose outcome is known; default the first and last periods in
+        ``outcome``.
+    factor : float
+        Surge threshold as a multiple of the usual level. [-]
+    history : int
+        Length of the usual level's history. [time steps]
+
+    Returns
+    -------
+    xarray.DataArray
+        Named ``target``, dims ``("region", "time")``, values 0, 1 or NaN; attrs ``rule``,
+        ``horizon``, ``known_from``, ``known_until``, ``factor``, ``history``, ``units``,
+        ``phrase``.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        Bad ``rule``/``horizon``/``factor``/``history``, missing columns, repeated rows, or
+        periods that are not steps of ``times``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = pd.DataFrame({"region_id": ["A"], "period": pd.to_datetime(["2020-04-01"]),
+    ...                     "value": [3.0]})
+    >>> times = pd.date_range("2020-01-01", periods=6, freq="MS")
+    >>> y = make_target(out, times, horizon=2, known_from="2020-01-01", known_until="2020-05-01")
+    >>> y.values.tolist()
+    [[0.0, 1.0, 1.0, nan, nan, nan]]
+    """
+    problems = []
+    if rule not in TARGET_RULES:
+        problems.append(f"'rule' is {rule!r}; use 'event' (any value above 0) or 'surge' (a "
+                        "value above factor x the usual level).")
+    for name, value in (("horizon", horizon), ("history", history)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            problems.append(f"'{name}' is {value!r}; use a whole number of time steps >= 1.")
+    if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not factor > 0:
+        problems.append(f"'factor' is {factor!r}; use a number above 0, e.g. 2 for twice the "
+                        "usual level.")
+    missing = [c for c in OUTCOME_COLUMNS if c not in outcome.columns]
+    if missing:
+        problems.append(f"the outcome lacks the column(s) {', '.join(missing)} (found: "
+                        f"{', '.join(map(str, outcome.columns))}); read it with validate_outcome.")
+    if problems:
+        raise InputError([Problem("target", p) for p in problems])
+
+    times = pd.DatetimeIndex(np.asarray(times))
+    step = _time_step(times)
+    region_ids = (np.asarray([str(r) for r in regions]) if regions is not None
+                  else np.sort(outcome["region_id"].astype(str).unique()))
+    periods = pd.DatetimeIndex(pd.to_datetime(outcome["period"]))
+    _check_outcome(outcome, periods, step)
+    since = pd.Timestamp(known_from) if known_from is not None else periods.min()
+    until = pd.Timestamp(known_until) if known_until is not None else periods.max()
+    if pd.isna(since) or pd.isna(until):
+        raise InputError(Problem("target", "the outcome is empty; pass known_from and "
+                                 "known_until, the first and last steps whose outcome is known."))
+
+    # One dense (region, step) grid from the earliest history needed to the end of the window:
+    # 0 where observed, NaN outside the observed range, then the outcome rows scattered in.
+    start_step, end_step = month_ordinal([since, until]) // step
+    t_steps = month_ordinal(times) // step
+    first = min(t_steps[0] - (history if rule == "surge" else 0), start_step)
+    n_steps = max(t_steps[-1] + horizon, end_step) - first + 1
+    step_no = np.arange(n_steps) + first
+    observed = (step_no >= start_step) & (step_no <= end_step)
+    grid = np.where(observed, 0.0, np.nan)[None, :].repeat(len(region_ids), axis=0)
+    rows = pd.Index(region_ids).get_indexer(outcome["region_id"].astype(str))
+    cols = month_ordinal(periods) // step - first
+    keep = (rows >= 0) & (cols >= 0) & (cols < n_steps)
+    keep[keep] = observed[cols[keep]]
+    grid[rows[keep], cols[keep]] = outcome["value"].to_numpy(dtype=float)[keep]
+
+    event = _events(grid, rule, factor, history)
+    hits = _window_sum(event == 1, t_steps - first, horizon)
+    unknown = _window_sum(np.isnan(event), t_steps - first, horizon)
+    y = np.where(hits > 0, 1.0, np.where(unknown > 0, np.nan, 0.0))
+    y[:, t_steps + horizon > end_step] = np.nan
+
+    unit = _STEP_UNITS[step] + ("s" if horizon > 1 else "")
+    what = ("an outcome above 0" if rule == "event" else
+            f"a surge above {factor:g} x the median of the previous {history} {_STEP_UNITS[step]}s")
+    return xr.DataArray(
+        y, dims=("region", "time"), coords={"region": region_ids, "time": times}, name="target",
+        attrs={"rule": rule, "horizon": int(horizon), "known_from": f"{since:%Y-%m-%d}",
+               "known_until": f"{until:%Y-%m-%d}",
+               "factor": float(factor), "history": int(history), "units": "-",
+               "phrase": f"{what} in the next {horizon} {unit}"},
+    )
+
+
+def _check_outcome(outcome, periods, step) -> None:
+    problems = []
+    repeated = outcome.assign(period=periods).duplicated(["region_id", "period"])
+    if repeated.any():
+        row = outcome.loc[repeated].iloc[0]
+        problems.append(f"{repeated.sum()} row(s) repeat a region and period (first: "
+                        f"{row['region_id']} {pd.Timestamp(row['period']):%Y-%m-%d}); keep one "
+                        "row each.")
+    if periods.isna().any():
+        problems.append(f"{periods.isna().sum()} period(s) are empty; give each row the first "
+                        "day of its month (or year).")
+    periods = periods[periods.notna()]
+    misaligned = (periods.day != 1) | (month_ordinal(periods) % step != 0)
+    if misaligned.any():
+        problems.append(f"{misaligned.sum()} period(s) are not the first day of a time step "
+                        f"(first: {periods[misaligned][0]:%Y-%m-%d}); use month starts for a "
+                        "monthly project, year starts for an annual one.")
+    if problems:
+        raise InputError([Problem("outcome", p) for p in problems])
+
+
+def _events(grid: np.ndarray, rule: str, factor: float, history: int) -> np.ndarray:
+    """1 where a step counts as an event, 0 where not, NaN where it cannot be told."""
+    if rule == "event":
+        above = grid > 0
+    else:
+        values = xr.DataArray(grid, dims=("region", "time"))
+        usual = _rolling(values.shift(time=1), history, "median").values
+        above = grid > factor * usual
+        grid = np.where(np.isnan(usual), np.nan, grid)
+    return np.where(np.isnan(grid), np.nan, above.astype(float))
+
+
+def _window_sum(flags: np.ndarray, cols: np.ndarray, horizon: int) -> np.ndarray:
+    """Count of ``flags`` in columns ``c + 1 .. c + horizon`` for each ``c``, by cumulative sums."""
+    total = np.concatenate([np.zeros((len(flags), 1)), np.cumsum(flags, axis=1)], axis=1)
+    return total[:, cols + horizon + 1] - total[:, cols + 1]
+
+
+def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: int,
+                  outcome_known_until) -> Design:
+    """Training rows and origin rows for a model, with nothing from after the origin.
+
+    A time step ``t`` is a training row when ``t <= origin``, its whole target window is
+    observed (``t + horizon <= outcome_known_until``) and its target is not NaN. Missing feature
+    values stay NaN: the models take NaN (and the ``__imputed`` flags say what was carried).
+
+    Parameters
+    ----------
+    features : xarray.Dataset
+        From ``build_features``, dims ``("region", "time")``.
+    target : xarray.DataArray
+        From :func:`make_target`, same regions; its ``horizon`` attr, when present, must equal
+        ``horizon``.
+    origin : str or Timestamp
+        Forecast origin, one of the features' time steps.
+    horizon : int
+        Target window. [time steps]
+    outcome_known_until : str or Timestamp
+        Last step whose outcome is known at the origin; not after the origin.
+
+    Returns
+    -------
+    Design
+        ``X_train`` (DataFrame, MultiIndex ``(region, time)``, one column per feature),
+        ``y_train`` (Series ``target`` on the same index, 0/1), ``X_origin`` (one row per region
+        at the origin).
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        The origin is not a time step, ``outcome_known_until`` is after it, the horizon does not
+        match the target's, or the target covers other regions.
+    """
+    _check_panel(features, "features")
+    origin, known = pd.Timestamp(origin), pd.Timestamp(outcome_known_until)
+    times = pd.DatetimeIndex(features["time"].values)
+    problems = []
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        problems.append(f"'horizon' is {horizon!r}; use a whole number of time steps >= 1.")
+    if origin not in times:
+        problems.append(f"the origin {origin:%Y-%m-%d} is not a time step of the features "
+                        f"({times[0]:%Y-%m-%d} .. {times[-1]:%Y-%m-%d}); choose one of them.")
+    if known > origin:
+        problems.append(f"outcome_known_until ({known:%Y-%m-%d}) is after the origin "
+                        f"({origin:%Y-%m-%d}): at the origin no later outcome is known. Use a "
+                        "date on or before the origin.")
+    if target.attrs.get("horizon", horizon) != horizon:
+        problems.append(f"the target was made for a horizon of {target.attrs['horizon']} steps, "
+                        f"not {horizon}; make it again with horizon={horizon}.")
+    if not pd.Index(target["region"].values).equals(pd.Index(features["region"].values)):
+        problems.append("the target's regions differ from the features'; make it with "
+                        "regions=features['region'].values.")
+    if problems:
+        raise InputError([Problem("design", p) for p in problems])
+
+    step = _time_step(times)
+    window_end = month_ordinal(times) // step + horizon
+    trainable = (times <= origin) & (window_end <= month_ordinal([known])[0] // step)
+    y = target.reindex(time=times).where(xr.DataArray(trainable, dims="time",
+                                                      coords={"time": times}))
+    y_train = y.to_series().dropna().rename("target")
+    table = features.reset_coords(drop=True)
+    order = ["region", "time"]
+    X_train = table.sel(time=times[trainable]).to_dataframe(order).reindex(y_train.index)
+    X_origin = table.sel(time=[origin]).to_dataframe(order)
+    return Design(X_train, y_train, X_origin)
