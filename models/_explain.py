@@ -1,0 +1,144 @@
+"""Exact explanations: each row's margin split into one contribution per feature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forewarn.models._estimators import ElasticNetLogit, _CalibratedAdditive
+from forewarn.models._validation import ModelInputError
+
+__all__ = ["explain", "shape_functions", "coefficients"]
+
+
+def explain(model, X) -> tuple[pd.DataFrame, float]:
+    """Split each row's calibrated margin exactly into per-feature contributions.
+
+    For every row, ``base_value + contributions.sum(axis=1)`` equals
+    ``model.decision_function(X)`` up to rounding. For :class:`ElasticNetLogit` a feature's
+    contribution is ``coef * (x - mean)`` in the standardised space (mean of the training data)
+    plus the term of its missing indicator; for :class:`AdditiveBoosting` it is the feature's
+    shape function, each tree's leaf value minus the cover-weighted mean of its leaves, as
+    :class:`shap.TreeExplainer` computes it, read with one binary search per feature. Both are
+    then multiplied by the calibration slope, and the base value is ``a * raw_base + b``.
+
+    Parameters
+    ----------
+    model : ElasticNetLogit or AdditiveBoosting
+        A fitted model.
+    X : DataFrame or array-like, shape (n_rows, n_features)
+        Rows to explain, with the training columns.
+
+    Returns
+    -------
+    contributions : DataFrame, shape (n_rows, n_features)
+        Contribution of each feature to each row's margin, with X's index and the model's
+        feature names. [log-odds]
+    base_value : float
+        Margin of a row at the training average. [log-odds]
+    """
+    if not isinstance(model, _CalibratedAdditive):
+        raise ModelInputError(
+            "explain",
+            f"got a {type(model).__name__}; exact explanations are defined for ElasticNetLogit "
+            "and AdditiveBoosting only.",
+        )
+    values, base = model._explain(X)
+    index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
+    return pd.DataFrame(values, index=index, columns=_feature_names(model)), float(base)
+
+
+def shape_functions(model, X, n_points=50) -> pd.DataFrame:
+    """Each feature's contribution over its observed range, for plots of the global model.
+
+    Because the models are additive, a feature's contribution depends on its own value only;
+    it is evaluated on ``n_points`` evenly spaced values between the feature's smallest and
+    largest value in X, plus once for a missing value.
+
+    Parameters
+    ----------
+    model : ElasticNetLogit or AdditiveBoosting
+        A fitted model.
+    X : DataFrame or array-like, shape (n_rows, n_features)
+        Data that fix the observed ranges (usually the training data).
+    n_points : int, default=50
+        Grid points per feature. [-]
+
+    Returns
+    -------
+    DataFrame
+        Long table with columns ``feature``, ``value`` [feature units, NaN for the missing-value
+        row] and ``contribution`` [log-odds].
+    """
+    if not (isinstance(n_points, int) and n_points >= 2):
+        raise ModelInputError(
+            "shape_functions", f"'n_points' must be an int >= 2; got {n_points!r}."
+        )
+    names = _feature_names(model)
+    values = np.asarray(X, dtype=float)
+    if values.ndim != 2 or values.shape[1] != len(names):
+        raise ModelInputError(
+            "shape_functions",
+            f"X has shape {values.shape} but the model has {len(names)} features; pass the "
+            "training columns.",
+        )
+    observed = ~np.isnan(values)
+    empty = [name for name, seen in zip(names, observed.any(axis=0)) if not seen]
+    if empty:
+        raise ModelInputError(
+            "shape_functions",
+            f"feature {empty[0]!r} has no observed value in X, so it has no range to plot; pass "
+            "data with values for every feature (the training data).",
+        )
+    low = np.nanmin(values, axis=0)
+    high = np.nanmax(values, axis=0)
+    grid = np.vstack([np.linspace(low, high, n_points), np.full(len(names), np.nan)])
+    contributions, _ = explain(model, _model_input(model, grid))
+    return pd.DataFrame({
+        "feature": np.repeat(names, n_points + 1),
+        "value": grid.T.reshape(-1),
+        "contribution": contributions.to_numpy().T.reshape(-1),
+    })
+
+
+def coefficients(model) -> pd.DataFrame:
+    """Calibrated coefficients of an :class:`ElasticNetLogit`, per standard deviation and per unit.
+
+    Returns
+    -------
+    DataFrame indexed by feature
+        ``per_sd``: change in margin for one training standard deviation [log-odds];
+        ``per_unit``: change in margin for one unit of the feature [log-odds per feature unit];
+        ``mean`` and ``sd``: training mean and standard deviation (after median imputation)
+        [feature units]; ``when_missing``: contribution of a missing value [log-odds].
+    """
+    if not isinstance(model, ElasticNetLogit):
+        raise ModelInputError(
+            "coefficients",
+            f"got a {type(model).__name__}; coefficients exist for ElasticNetLogit only (use "
+            "shape_functions for AdditiveBoosting).",
+        )
+    names = _feature_names(model)
+    n = len(names)
+    when_missing, _ = explain(model, _model_input(model, np.full((1, n), np.nan)))
+    scale = model.estimator_.named_steps["scale"]
+    per_sd = model.calibration_slope_ * model.estimator_.named_steps["logit"].coef_[0][:n]
+    return pd.DataFrame(
+        {"per_sd": per_sd, "per_unit": per_sd / scale.scale_[:n], "mean": scale.mean_[:n],
+         "sd": scale.scale_[:n], "when_missing": when_missing.to_numpy()[0]},
+        index=pd.Index(names, name="feature"),
+    )
+
+
+def _feature_names(model) -> list[str]:
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [f"x{j}" for j in range(model.n_features_in_)]
+    return [str(name) for name in names]
+
+
+def _model_input(model, values: np.ndarray):
+    """An array in the form the model was fitted on: named columns only if it knows names."""
+    if hasattr(model, "feature_names_in_"):
+        return pd.DataFrame(values, columns=model.feature_names_in_)
+    return values

@@ -1,0 +1,198 @@
+"""Scores of probabilistic forecasts: ranking, accuracy, calibration, top-k capture, coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from forewarn.models._calibration import logistic_1d, logit
+from forewarn.models._validation import ModelInputError, is_int
+
+__all__ = [
+    "calibration_slope_intercept",
+    "classification_metrics",
+    "top_k_capture",
+    "interval_coverage",
+]
+
+
+def calibration_slope_intercept(y, probability) -> tuple[float, float]:
+    """Slope and intercept of the logistic regression of the outcome on ``logit(probability)``.
+
+    A calibrated forecast has slope 1 and intercept 0; a slope below 1 means the probabilities
+    are too extreme (over-fitting), above 1 too timid. Both are estimated together.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Outcomes, 0 or 1.
+    probability : array-like of shape (n,)
+        Forecast probabilities; clipped to [1e-12, 1 - 1e-12]. [-]
+
+    Returns
+    -------
+    slope : float
+        [-]; NaN when y holds one class or the probabilities separate the classes perfectly
+        (the maximum likelihood is then infinite).
+    intercept : float
+        [log-odds]; NaN in the same cases.
+    """
+    y, p = _check_pair(y, probability, "calibration_slope_intercept")
+    if len(np.unique(y)) < 2:
+        return np.nan, np.nan
+    slope, intercept, converged = logistic_1d(logit(p), y)
+    return (slope, intercept) if converged else (np.nan, np.nan)
+
+
+def classification_metrics(y, probability) -> dict[str, float]:
+    """The standard scores of one set of probability forecasts.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Outcomes, 0 or 1.
+    probability : array-like of shape (n,)
+        Forecast probabilities. [-]
+
+    Returns
+    -------
+    dict
+        ``n`` [rows], ``events`` [rows], ``base_rate`` [-], ``roc_auc`` [-],
+        ``average_precision`` [-], ``brier`` [-], ``log_loss`` [nats], ``calibration_slope``
+        [-] and ``calibration_intercept`` [log-odds]. The ranking scores and the calibration
+        fit are NaN when y holds a single class.
+    """
+    y, p = _check_pair(y, probability, "classification_metrics")
+    both = len(np.unique(y)) == 2
+    slope, intercept = calibration_slope_intercept(y, p)
+    return {
+        "n": float(len(y)),
+        "events": float(y.sum()),
+        "base_rate": float(y.mean()),
+        "roc_auc": float(roc_auc_score(y, p)) if both else np.nan,
+        "average_precision": float(average_precision_score(y, p)) if both else np.nan,
+        "brier": float(brier_score_loss(y, p, labels=[0, 1])),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "calibration_slope": slope,
+        "calibration_intercept": intercept,
+    }
+
+
+def top_k_capture(y, score, origin=None, k=(10, 20, 30)) -> pd.DataFrame:
+    """Share of events that fall in the ``k`` highest-scored rows, per forecast origin.
+
+    Rows tied at the cut-off share the remaining places: each contributes its event in
+    proportion (the expected count under a random tie-break), so a constant score catches
+    ``k / n`` of the events, as chance would.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Outcomes, 0 or 1.
+    score : array-like of shape (n,)
+        Any score where higher means riskier (probability, index). [any]
+    origin : array-like of shape (n,), optional
+        Forecast origin of each row; rows of one origin are ranked together (one row per region
+        and origin). None ranks all rows together.
+    k : sequence of int, default=(10, 20, 30)
+        Numbers of top rows. [rows]
+
+    Returns
+    -------
+    DataFrame
+        Columns ``origin``, ``k`` [rows], ``events`` [rows], ``caught`` [rows, may be
+        fractional after ties] and ``share`` (caught / events; NaN with no events) [-].
+    """
+    owner = "top_k_capture"
+    y, s = _check_pair(y, score, owner, probability=False)
+    if not (len(k) > 0 and all(is_int(v) and v >= 1 for v in k)):
+        raise ModelInputError(owner, f"'k' must be a non-empty sequence of ints >= 1; got {k!r}.")
+    origin = np.zeros(len(y)) if origin is None else np.asarray(origin)
+    if origin.shape != y.shape:
+        raise ModelInputError(
+            owner, f"'origin' has {origin.size} values but y has {len(y)}; give one per row."
+        )
+    rows = []
+    for when in pd.unique(origin):
+        at = origin == when
+        ys, ss = y[at], s[at]
+        ranked = np.sort(ss)[::-1]
+        for top in k:
+            places = min(top, len(ss))
+            cut = ranked[places - 1]
+            above, tied = ss > cut, ss == cut
+            caught = ys[above].sum() + (places - above.sum()) * ys[tied].mean()
+            events = ys.sum()
+            rows.append((when, top, float(events), float(caught),
+                         caught / events if events else np.nan))
+    return pd.DataFrame(rows, columns=["origin", "k", "events", "caught", "share"])
+
+
+def interval_coverage(y, probability, lower, upper, n_bins=10) -> pd.DataFrame:
+    """Do the probability intervals hold the observed event rate? One row per probability bin.
+
+    A single 0/1 outcome cannot fall inside a probability interval, so rows are grouped into
+    ``n_bins`` bins of equal size by forecast probability, and a bin is covered when its observed
+    event rate lies within its mean interval. Binomial noise in small bins pulls coverage below
+    the nominal level: read it together with ``n``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Outcomes, 0 or 1.
+    probability, lower, upper : array-like of shape (n,)
+        Forecast probability and its interval. [-]
+    n_bins : int, default=10
+        Number of bins (fewer when probabilities repeat). [-]
+
+    Returns
+    -------
+    DataFrame
+        Columns ``bin``, ``n`` [rows], ``events`` [rows], ``observed_rate``,
+        ``mean_probability``, ``mean_lower``, ``mean_upper`` [-] and ``covered`` (bool). The
+        share of covered bins is ``covered.mean()``.
+    """
+    owner = "interval_coverage"
+    y, p = _check_pair(y, probability, owner)
+    _, lo = _check_pair(y, lower, owner)
+    _, hi = _check_pair(y, upper, owner)
+    if not (is_int(n_bins) and n_bins >= 1):
+        raise ModelInputError(owner, f"'n_bins' must be an int >= 1; got {n_bins!r}.")
+    if np.any(lo > hi):
+        raise ModelInputError(
+            owner, f"{int(np.sum(lo > hi))} interval(s) have lower > upper; pass (lower, upper)."
+        )
+    bins = pd.qcut(pd.Series(p).rank(method="first"), q=min(n_bins, len(p)), labels=False)
+    table = pd.DataFrame({"bin": bins, "y": y, "p": p, "lo": lo, "hi": hi}).groupby("bin").agg(
+        n=("y", "size"), events=("y", "sum"), observed_rate=("y", "mean"),
+        mean_probability=("p", "mean"), mean_lower=("lo", "mean"), mean_upper=("hi", "mean"),
+    ).reset_index()
+    table["covered"] = table["observed_rate"].between(table["mean_lower"], table["mean_upper"])
+    return table
+
+
+def _check_pair(y, values, owner, probability=True) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes as 0/1 ints and the values as floats, checked for length, NaN and range."""
+    y = np.asarray(y)
+    v = np.asarray(values, dtype=float)
+    what = "probability" if probability else "score"
+    if y.ndim != 1 or v.shape != y.shape:
+        raise ModelInputError(
+            owner, f"y has shape {y.shape} and the {what} {v.shape}; pass two 1-d arrays of the "
+            "same length.",
+        )
+    if len(y) == 0:
+        raise ModelInputError(owner, "no rows to score; pass at least one forecast.")
+    if pd.isna(y).any() or not np.isin(y, (0, 1)).all():
+        raise ModelInputError(
+            owner, "y must hold only 0 (no event) and 1 (event); drop rows whose outcome is not "
+            "known yet.",
+        )
+    if np.isnan(v).any():
+        raise ModelInputError(
+            owner, f"the {what} has {int(np.isnan(v).sum())} missing value(s); score every row."
+        )
+    if probability and ((v < 0) | (v > 1)).any():
+        raise ModelInputError(owner, f"a {what} lies outside [0, 1]; pass probabilities.")
+    return y.astype(int), v
