@@ -1,0 +1,671 @@
+"""The index specification: hierarchy, aggregation and scaling rules, checked on construction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from forewarn.errors import InputError, Problem
+from forewarn.features._catalogue import _closest, read_toml
+
+__all__ = [
+    "AGGREGATIONS",
+    "CAPPINGS",
+    "IndexSpec",
+    "Leaf",
+    "Node",
+    "ReliabilityRule",
+    "demo_spec",
+    "inform_spec",
+    "load_index_spec",
+]
+
+#: Aggregations a node may use; see :class:`Node`.
+AGGREGATIONS = ("arithmetic", "geometric", "inform_geometric", "max")
+#: Outlier capping rules an indicator may use; see :class:`Leaf`.
+CAPPINGS = ("none", "iqr", "percentile")
+#: Names of output variables; a node or indicator may not take them.
+RESERVED = (
+    "index_score",
+    "reliability",
+    "missing_share",
+    "data_age",
+    "low_reliability",
+    "contribution",
+    "scaled",
+    "indicator",
+    "node",
+    "region",
+    "time",
+)
+
+_DEFAULT_IQR_K = 1.5
+_DEFAULT_P_LOW = 1.0
+_DEFAULT_P_HIGH = 99.0
+
+
+def _raise_if(problems: list[tuple[str, str | None]], source: str = "index spec") -> None:
+    """Raise every (message, field) problem found at once."""
+    if problems:
+        raise InputError([Problem(source, m, column=c) for m, c in problems])
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One aggregating node of the hierarchy (a dimension, category or component).
+
+    Parameters
+    ----------
+    id : str
+        Identifier; also the name of the node's variable in the output.
+    children : tuple of str
+        Ids of the child nodes or indicators, in display order.
+    aggregation : {"arithmetic", "geometric", "inform_geometric", "max"}
+        How the children's 0-10 values combine, over the children present for a region (a missing
+        child is left out and the weights of the others renormalised):
+
+        - ``"arithmetic"``: weighted mean.
+        - ``"geometric"``: weighted geometric mean, ``prod(x_i ** a_i)``; 0 when any child is 0.
+        - ``"inform_geometric"``: INFORM's rescaled geometric mean,
+          ``(10 - prod(((10 - x_i) / 10 * 9 + 1) ** a_i)) / 9 * 10``, which maps each child to
+          [1, 10] before the geometric mean so that one zero child does not zero the node.
+        - ``"max"``: ``max(w_i * x_i)``; here the weights are multipliers from 0 to 1 and are
+          not renormalised (INFORM's human hazard is ``max(0.7 * projected, 1.0 * current)``).
+    weights : tuple of float or None
+        One non-negative weight per child (at least one above 0); None for equal weights.
+        Only ratios matter, except for ``"max"``.
+    label : str
+        Human label for reports.
+    """
+
+    id: str
+    children: tuple[str, ...]
+    aggregation: str = "arithmetic"
+    weights: tuple[float, ...] | None = None
+    label: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "children", tuple(self.children))
+        if self.weights is not None:
+            object.__setattr__(self, "weights", tuple(self.weights))
+        _raise_if(_check_node(self))
+
+    @property
+    def child_weights(self) -> tuple[float, ...]:
+        """The weights, one per child (1.0 each when none were given)."""
+        return self.weights if self.weights is not None else (1.0,) * len(self.children)
+
+
+def _check_node(node: Node) -> list[tuple[str, str]]:
+    where = f"[nodes.{node.id}]"
+    out = []
+    if node.aggregation not in AGGREGATIONS:
+        close = _closest(str(node.aggregation), AGGREGATIONS)
+        hint = f" Did you mean '{close}'?" if close else ""
+        out.append((
+            f"{where} 'aggregation' is {node.aggregation!r}; use one of "
+            f"{', '.join(map(repr, AGGREGATIONS))}.{hint}",
+            "aggregation",
+        ))
+    if not node.children or not all(isinstance(c, str) and c for c in node.children):
+        out.append((f"{where} 'children' must be a non-empty list of ids (strings).", "children"))
+    dupes = sorted({c for c in node.children if node.children.count(c) > 1})
+    for c in dupes:
+        out.append((f"{where} lists child '{c}' more than once; list it once.", "children"))
+    if node.weights is not None:
+        w = node.weights
+        if len(w) != len(node.children):
+            out.append((
+                f"{where} has {len(w)} weights for {len(node.children)} children; give one "
+                "weight per child, in the order of 'children'.",
+                "weights",
+            ))
+        if not all(_is_number(x) and math.isfinite(x) for x in w):
+            out.append((f"{where} 'weights' must all be finite numbers; got {list(w)}.", "weights"))
+        elif any(x < 0 for x in w):
+            out.append((
+                f"{where} 'weights' {list(w)} include a negative weight; weights must be >= 0.",
+                "weights",
+            ))
+        elif not any(x > 0 for x in w):
+            out.append((f"{where} 'weights' are all 0; give at least one weight above 0.", "weights"))
+        elif node.aggregation == "max" and any(x > 1 for x in w):
+            out.append((
+                f"{where} 'weights' {list(w)} go above 1; for 'max' the weights multiply the "
+                "children, so keep them from 0 to 1 to stay on the 0-10 scale.",
+                "weights",
+            ))
+    return out
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One indicator at the bottom of the hierarchy, with the rule that scales it to 0-10.
+
+    Scaling, in order: cap outliers (``capping``), take ``log1p`` (``log``), min-max scale to
+    0-10 against frozen reference bounds (see :func:`fit_bounds`), flip when ``direction`` is -1.
+    Values beyond the frozen bounds clip to 0 or 10.
+
+    Parameters
+    ----------
+    id : str
+        Indicator id (catalogue id, panel variable name, DataFrame column).
+    direction : {1, -1}
+        +1 when a higher value means higher risk, -1 when lower is riskier.
+    log : bool
+        Take ``log1p`` after capping, for counts and other skewed, non-negative indicators.
+    capping : {"none", "iqr", "percentile"}
+        Outlier fences fitted on the reference data: ``"iqr"`` caps at
+        ``[Q1 - iqr_k * IQR, Q3 + iqr_k * IQR]``; ``"percentile"`` at the ``p_low`` and
+        ``p_high`` percentiles.
+    iqr_k : float or None
+        Multiple of the interquartile range for ``"iqr"`` (default 1.5). [-]
+    p_low, p_high : float or None
+        Percentiles for ``"percentile"`` (defaults 1 and 99). [%]
+    bounds : tuple of (float, float) or None
+        Fixed goalposts ``(low, high)`` in the indicator's own units, used instead of fitting on
+        data (for example ``(0, 10)`` for an input that is already a 0-10 score).
+    label : str
+        Human label for reports.
+    """
+
+    id: str
+    direction: int
+    log: bool = False
+    capping: str = "none"
+    iqr_k: float | None = None
+    p_low: float | None = None
+    p_high: float | None = None
+    bounds: tuple[float, float] | None = None
+    label: str = ""
+
+    def __post_init__(self):
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", tuple(self.bounds))
+        _raise_if(_check_leaf(self))
+
+    @property
+    def fence_k(self) -> float:
+        """Multiple of the interquartile range used by ``"iqr"`` capping. [-]"""
+        return _DEFAULT_IQR_K if self.iqr_k is None else float(self.iqr_k)
+
+    @property
+    def percentiles(self) -> tuple[float, float]:
+        """Percentiles used by ``"percentile"`` capping. [%]"""
+        low = _DEFAULT_P_LOW if self.p_low is None else float(self.p_low)
+        high = _DEFAULT_P_HIGH if self.p_high is None else float(self.p_high)
+        return low, high
+
+
+def _check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
+    where = f"[indicators.{leaf.id}]"
+    out = []
+    if leaf.direction not in (1, -1) or isinstance(leaf.direction, bool):
+        out.append((
+            f"{where} 'direction' is {leaf.direction!r}; use 1 (higher is riskier) or -1 "
+            "(lower is riskier).",
+            "direction",
+        ))
+    if not isinstance(leaf.log, bool):
+        out.append((f"{where} 'log' is {leaf.log!r}; use true or false.", "log"))
+    if leaf.capping in CAPPINGS:
+        out += _check_capping(leaf, where)
+    else:
+        # Its parameters cannot be judged against an unknown capping, so they are not checked.
+        out.append((
+            f"{where} 'capping' is {leaf.capping!r}; use one of {', '.join(map(repr, CAPPINGS))}.",
+            "capping",
+        ))
+    if leaf.bounds is not None:
+        b = leaf.bounds
+        if len(b) != 2 or not all(_is_number(x) and math.isfinite(x) for x in b):
+            out.append((
+                f"{where} 'bounds' is {list(b)}; give two finite numbers [low, high].",
+                "bounds",
+            ))
+        elif not b[0] < b[1]:
+            out.append((f"{where} 'bounds' {list(b)}: low must be below high.", "bounds"))
+        elif leaf.log and b[0] < 0:
+            out.append((
+                f"{where} 'bounds' {list(b)} start below 0 but 'log' is true (log1p needs "
+                "values >= 0); raise the low bound to 0 or set log = false.",
+                "bounds",
+            ))
+        if leaf.capping in CAPPINGS and leaf.capping != "none":
+            out.append((
+                f"{where} has fixed 'bounds' and capping = {leaf.capping!r}; capping is fitted on "
+                "data and fixed bounds are not, so use one or the other.",
+                "capping",
+            ))
+    return out
+
+
+def _check_capping(leaf: Leaf, where: str) -> list[tuple[str, str]]:
+    out = []
+    if leaf.iqr_k is not None:
+        if leaf.capping != "iqr":
+            out.append((f"{where} 'iqr_k' only applies with capping = 'iqr'; remove it.", "iqr_k"))
+        elif not (_is_number(leaf.iqr_k) and 0 < leaf.iqr_k < math.inf):
+            out.append((f"{where} 'iqr_k' is {leaf.iqr_k!r}; use a number above 0.", "iqr_k"))
+    percentiles_ok = True
+    for name in ("p_low", "p_high"):
+        value = getattr(leaf, name)
+        if value is None:
+            continue
+        if leaf.capping != "percentile":
+            out.append((
+                f"{where} '{name}' only applies with capping = 'percentile'; remove it.",
+                name,
+            ))
+        elif not (_is_number(value) and 0 <= value <= 100):
+            out.append((f"{where} '{name}' is {value!r}; use a percentile from 0 to 100.", name))
+            percentiles_ok = False
+    if leaf.capping == "percentile" and percentiles_ok:
+        low, high = leaf.percentiles
+        if not low < high:
+            out.append((
+                f"{where} 'p_low' ({low}) must be below 'p_high' ({high}).",
+                "p_low",
+            ))
+    return out
+
+
+@dataclass(frozen=True)
+class ReliabilityRule:
+    """How reliability is scored from missing and old data.
+
+    ``reliability = (1 - missing_share) * age_factor``, where ``missing_share`` is the share of
+    the spec's indicators missing for the region and ``age_factor`` is 1 while the newest data
+    point is at most ``age_full_months`` old, falls linearly to 0 at ``age_zero_months`` and is
+    1 when no ages are given. A region is flagged ``low_reliability`` when its reliability is
+    below ``low_below``.
+
+    Parameters
+    ----------
+    low_below : float
+        Flag threshold, 0-1. The default 0.7 flags a region that misses more than 30 % of the
+        indicators (or whose data are as stale as that): beyond it, whole categories of the
+        hierarchy tend to rest on a single indicator. [-]
+    age_full_months : float
+        Age of the newest data up to which no reliability is lost. [months]
+    age_zero_months : float
+        Age of the newest data at which reliability reaches 0. [months]
+    """
+
+    low_below: float = 0.7
+    age_full_months: float = 24.0
+    age_zero_months: float = 72.0
+
+    def __post_init__(self):
+        out = []
+        if not (_is_number(self.low_below) and 0 <= self.low_below <= 1):
+            out.append(f"'low_below' is {self.low_below!r}; use a number from 0 to 1.")
+        ages = (self.age_full_months, self.age_zero_months)
+        if not all(_is_number(a) and 0 <= a < math.inf for a in ages):
+            out.append(f"'age_full_months' and 'age_zero_months' must be numbers >= 0; got {ages}.")
+        elif not self.age_full_months < self.age_zero_months:
+            out.append(
+                f"'age_full_months' ({self.age_full_months}) must be below 'age_zero_months' "
+                f"({self.age_zero_months})."
+            )
+        _raise_if([(f"[reliability] {m}", None) for m in out])
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A composite index: a hierarchy of nodes over scaled indicators.
+
+    Checked on construction: every child is a declared node or indicator, the hierarchy is a
+    tree under ``root`` (no cycles, each node and indicator under one parent only, nothing
+    declared but left out), and no id takes an output variable's name.
+
+    Parameters
+    ----------
+    name : str
+        Short name, recorded in outputs and bounds files.
+    root : str
+        Id of the top node; its value is the output's ``index_score``.
+    nodes : tuple of Node
+        The aggregating nodes.
+    leaves : tuple of Leaf
+        The indicators.
+    rounding : int or None
+        When set, every node's value is rounded half up (:func:`round_half_up`) to this many
+        decimals before the next level uses it, as INFORM does (1). None: no rounding.
+    reliability : ReliabilityRule
+        How reliability is scored and flagged.
+    description : str
+        What the index measures, for reports.
+    source : str
+        Where the spec came from (a file path), used in error messages.
+    """
+
+    name: str
+    root: str
+    nodes: tuple[Node, ...]
+    leaves: tuple[Leaf, ...]
+    rounding: int | None = None
+    reliability: ReliabilityRule = field(default_factory=ReliabilityRule)
+    description: str = ""
+    source: str = "index spec"
+
+    def __post_init__(self):
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+        object.__setattr__(self, "leaves", tuple(self.leaves))
+        _raise_if(_check_tree(self), self.source)
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id."""
+        return self._nodes[node_id]
+
+    def leaf(self, indicator: str) -> Leaf:
+        """The indicator (leaf) with this id."""
+        return self._leaves[indicator]
+
+    @cached_property
+    def indicators(self) -> tuple[str, ...]:
+        """Indicator ids in hierarchy order (depth first, children in declared order)."""
+        return tuple(i for i in self._walk() if i not in self._nodes)
+
+    @cached_property
+    def node_order(self) -> tuple[str, ...]:
+        """Node ids in hierarchy order (depth first, root first)."""
+        return tuple(i for i in self._walk() if i in self._nodes)
+
+    def path(self, item: str) -> tuple[str, ...]:
+        """Ids from the root down to ``item`` (a node or indicator), both included."""
+        parent = {c: n.id for n in self.nodes for c in n.children}
+        out = [item]
+        while out[-1] != self.root:
+            out.append(parent[out[-1]])
+        return tuple(reversed(out))
+
+    @cached_property
+    def _nodes(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+    @cached_property
+    def _leaves(self) -> dict[str, Leaf]:
+        return {leaf.id: leaf for leaf in self.leaves}
+
+    def _walk(self):
+        stack = [self.root]
+        while stack:
+            item = stack.pop()
+            yield item
+            if item in self._nodes:
+                stack.extend(reversed(self._nodes[item].children))
+
+
+def _check_tree(spec: IndexSpec) -> list[tuple[str, str | None]]:
+    out = []
+    if not isinstance(spec.name, str) or not spec.name:
+        out.append(("[index] 'name' must be a non-empty string.", "name"))
+    if spec.rounding is not None and not (
+        isinstance(spec.rounding, int) and not isinstance(spec.rounding, bool)
+        and 0 <= spec.rounding <= 10
+    ):
+        out.append((
+            f"[index] 'rounding' is {spec.rounding!r}; use a whole number of decimals from 0 to 10, "
+            "or leave it out for no rounding.",
+            "rounding",
+        ))
+    node_ids = [n.id for n in spec.nodes]
+    leaf_ids = [leaf.id for leaf in spec.leaves]
+    for ids, kind in ((node_ids, "node"), (leaf_ids, "indicator")):
+        for dupe in sorted({i for i in ids if ids.count(i) > 1}):
+            out.append((f"{kind} '{dupe}' is declared more than once; declare it once.", dupe))
+    for both in sorted(set(node_ids) & set(leaf_ids)):
+        out.append((
+            f"'{both}' is declared both as a node and as an indicator; rename one of them.",
+            both,
+        ))
+    for name in sorted((set(node_ids) | set(leaf_ids)) & set(RESERVED)):
+        out.append((
+            f"'{name}' is the name of an output variable; rename the node or indicator.",
+            name,
+        ))
+    if spec.root not in node_ids:
+        out.append((
+            f"[index] 'root' is {spec.root!r}, which is not a declared node; declare "
+            f"[nodes.{spec.root}] or set 'root' to one of {sorted(node_ids)}.",
+            "root",
+        ))
+    known = set(node_ids) | set(leaf_ids)
+    parents: dict[str, list[str]] = {}
+    for n in spec.nodes:
+        for c in n.children:
+            parents.setdefault(c, []).append(n.id)
+            if c not in known:
+                close = _closest(c, known)
+                hint = f" Did you mean '{close}'?" if close else ""
+                out.append((
+                    f"[nodes.{n.id}] child '{c}' is neither a declared node nor a declared "
+                    f"indicator; add [nodes.{c}] or [indicators.{c}].{hint}",
+                    c,
+                ))
+    for child, ps in sorted(parents.items()):
+        if len(ps) > 1:
+            out.append((
+                f"'{child}' sits under {len(ps)} parents ({', '.join(ps)}); an indicator or node "
+                "may appear once in the hierarchy, under one parent.",
+                child,
+            ))
+    if spec.root in parents:
+        out.append((
+            f"root '{spec.root}' is also the child of {', '.join(parents[spec.root])}; the root "
+            "must have no parent.",
+            spec.root,
+        ))
+    out += _check_cycles(spec)
+    if out:
+        return out
+    reached = set(spec._walk())
+    for i in node_ids + leaf_ids:
+        if i not in reached:
+            kind = "node" if i in node_ids else "indicator"
+            out.append((
+                f"{kind} '{i}' is declared but not under root '{spec.root}'; add it to a node's "
+                "'children' or remove it.",
+                i,
+            ))
+    return out
+
+
+def _check_cycles(spec: IndexSpec) -> list[tuple[str, str]]:
+    children = {n.id: n.children for n in spec.nodes}
+    out = []
+    reported = set()
+    for start in children:
+        # Follow every path from `start`; a path that comes back to a node on it is a cycle.
+        stack = [(start, (start,))]
+        while stack:
+            item, path = stack.pop()
+            for c in children.get(item, ()):
+                if c in path:
+                    cycle = path[path.index(c):] + (c,)
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        out.append((
+                            f"the hierarchy has a cycle: {' -> '.join(cycle)}; a node cannot be "
+                            "its own ancestor, remove one of these links.",
+                            c,
+                        ))
+                elif c in children:
+                    stack.append((c, path + (c,)))
+    return out
+
+
+# ---------------------------------------------------------------------------------- TOML
+_TOP = ("index", "reliability", "nodes", "indicators")
+_INDEX_FIELDS = ("name", "root", "rounding", "description")
+_NODE_FIELDS = tuple(f.name for f in fields(Node) if f.name != "id")
+_LEAF_FIELDS = tuple(f.name for f in fields(Leaf) if f.name != "id")
+_RELIABILITY_FIELDS = tuple(f.name for f in fields(ReliabilityRule))
+
+
+def load_index_spec(path) -> IndexSpec:
+    """Read and check an index spec from a TOML file.
+
+    The file has an ``[index]`` table (``name``, ``root``, optional ``rounding`` and
+    ``description``), an optional ``[reliability]`` table (fields of :class:`ReliabilityRule`),
+    one ``[nodes.<id>]`` table per node (fields of :class:`Node`) and one
+    ``[indicators.<id>]`` table per indicator (fields of :class:`Leaf`). Every problem is
+    collected before raising.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file.
+
+    Returns
+    -------
+    IndexSpec
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        The file is missing or does not parse, names unknown tables or fields, lacks required
+        fields, or describes an invalid hierarchy.
+    """
+    path = Path(path)
+    data = read_toml(path)
+    problems = _unknown(data, _TOP, "unknown top-level table", path)
+    head = _table(data, "index", path, problems) or {}
+    problems += _unknown(head, _INDEX_FIELDS, "[index] names unknown field", path)
+    for k in ("name", "root"):
+        if k not in head:
+            problems.append(Problem(path, f"[index] lacks the required field '{k}'.", column=k))
+    rel_table = _table(data, "reliability", path, problems, required=False) or {}
+    problems += _unknown(rel_table, _RELIABILITY_FIELDS, "[reliability] names unknown field", path)
+    nodes = _entries(data, "nodes", Node, _NODE_FIELDS, ("children",), path, problems)
+    leaves = _entries(data, "indicators", Leaf, _LEAF_FIELDS, ("direction",), path, problems)
+    reliability = ReliabilityRule()
+    if not any(p.message.startswith("[reliability]") for p in problems):
+        try:
+            reliability = ReliabilityRule(**rel_table)
+        except InputError as exc:
+            problems += [Problem(path, p.message) for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    try:
+        return IndexSpec(
+            name=head["name"],
+            root=head["root"],
+            nodes=nodes,
+            leaves=leaves,
+            rounding=head.get("rounding"),
+            reliability=reliability,
+            description=head.get("description", ""),
+            source=str(path),
+        )
+    except InputError as exc:
+        raise InputError([Problem(path, p.message, column=p.column) for p in exc.problems]) from None
+
+
+def _table(data, key, path, problems, required=True):
+    table = data.get(key)
+    if table is None:
+        if required:
+            problems.append(Problem(path, f"lacks the [{key}] table; add it.", column=key))
+        return None
+    if not isinstance(table, dict):
+        problems.append(Problem(path, f"'{key}' must be a table ([{key}]).", column=key))
+        return None
+    return table
+
+
+def _unknown(table, allowed, what, path):
+    out = []
+    for k in table:
+        if k not in allowed:
+            close = _closest(k, allowed)
+            hint = f" Did you mean '{close}'?" if close else ""
+            out.append(Problem(path, f"{what} '{k}'.{hint}", column=k))
+    return out
+
+
+def _entries(data, key, cls, allowed, required, path, problems):
+    tables = _table(data, key, path, problems)
+    if tables is None:
+        return ()
+    if not tables:
+        problems.append(Problem(path, f"[{key}] is empty; declare at least one [{key}.<id>].", column=key))
+    out = []
+    for item_id, table in tables.items():
+        where = f"[{key}.{item_id}]"
+        if not isinstance(table, dict):
+            problems.append(Problem(path, f"{where} must be a table of fields.", column=item_id))
+            continue
+        bad = _unknown(table, allowed, f"{where} names unknown field", path)
+        bad += [
+            Problem(path, f"{where} lacks the required field '{k}'.", column=k)
+            for k in required
+            if k not in table
+        ]
+        for k in ("children", "weights", "bounds"):
+            if k in table and not isinstance(table[k], list):
+                bad.append(Problem(path, f"{where} '{k}' must be a list ([...]).", column=k))
+        for k in ("label", "aggregation", "capping"):
+            if k in table and not isinstance(table[k], str):
+                bad.append(Problem(path, f"{where} '{k}' must be a string.", column=k))
+        problems += bad
+        if bad:
+            continue
+        try:
+            out.append(cls(id=item_id, **table))
+        except InputError as exc:
+            problems += [Problem(path, p.message, column=p.column) for p in exc.problems]
+    return tuple(out)
+
+
+def _shipped(name: str) -> IndexSpec:
+    with resources.as_file(resources.files("forewarn.index") / "specs" / name) as path:
+        return load_index_spec(path)
+
+
+def demo_spec() -> IndexSpec:
+    """The default index of the demo world (``index/specs/demo.toml``).
+
+    Three dimensions in the INFORM tradition, for the risk that a crisis drives a surge in
+    trafficking:
+
+    - **hazard** (the crisis shock): conflict deaths, people affected by disasters, and
+      displacement (people displaced, refugees hosted). Counts are taken as ``log1p`` with the
+      top 1 % capped, as INFORM treats absolute numbers of people exposed: a tenfold larger
+      crisis is a step, not ten steps.
+    - **vulnerability** (who the shock lands on): socio-economic (poverty, unemployment) and
+      exposed groups (transit-route exposure, prior detected trafficking per capita). Detected
+      trafficking counts half: it measures detection as much as trafficking, and a strong
+      response detects more.
+    - **lack_of_coping** (what stands between the shock and exploitation): institutions (state
+      capacity, rule of law, control of corruption; lower is riskier), the anti-trafficking
+      response (the response tier, where a higher tier is a weaker response, and the coverage
+      of protection services, both policy levers) and health access.
+
+    Categories and dimensions use INFORM's rescaled geometric mean and the risk is the
+    geometric mean of the three dimensions, as in INFORM: a high hazard with strong coping,
+    or a weak state with no shock, does not score as a crisis. ``population`` is not an
+    indicator: it is the denominator of per-capita rates, and a large population is no risk in
+    itself.
+    """
+    return _shipped("demo.toml")
+
+
+def inform_spec() -> IndexSpec:
+    """INFORM Risk's own hierarchy from components up (``index/specs/inform.toml``).
+
+    The leaves are INFORM's published component scores (already 0-10, fixed bounds 0-10, so
+    no data are needed to fit bounds); the nodes reproduce INFORM's categories, dimensions and
+    risk, rounded to one decimal at every level as INFORM publishes them. Epidemic (a natural
+    hazard component from 2020) is left out of the mean where a release lacks it.
+    """
+    return _shipped("inform.toml")
