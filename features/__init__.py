@@ -9,6 +9,12 @@ from forewarn.features._catalogue import (
     load_catalogue,
 )
 from forewarn.features._crisis import crisis_context
+from forewarn.features._dense import (
+    build_panel_dense,
+    dense_observations,
+    grid_crisis_events,
+    panel_age_dense,
+)
 from forewarn.features._demo import (
     DEMO_LABEL,
     TRUE_EFFECTS,
@@ -46,10 +52,11 @@ __all__ = [
     "DEMO_LABEL", "FLAG_SUFFIX", "FREQUENCIES", "PER_CAPITA_SCALE", "TARGET_RULES",
     "TRANSFORMS", "TRUE_EFFECTS",
     "Catalogue", "DemoWorld", "Design", "FeatureSpec", "GridWorld", "Indicator",
-    "build_features", "build_panel", "carry_forward", "change", "contiguity", "crisis_context",
-    "demo_catalogue", "design_matrix", "growth", "imputed_share", "lag", "level",
-    "load_catalogue", "log1p", "make_demo_world", "make_grid_world", "make_target",
-    "panel_age", "panel_times", "parse_periods", "per_capita", "read_regions",
-    "relative_to_history", "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
+    "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
+    "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "design_matrix",
+    "grid_crisis_events", "growth", "imputed_share", "lag", "level", "load_catalogue", "log1p",
+    "make_demo_world", "make_grid_world", "make_target", "panel_age", "panel_age_dense",
+    "panel_times", "parse_periods", "per_capita", "read_regions", "relative_to_history",
+    "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
     "validate_crisis_events", "validate_observations", "validate_outcome",
 ]

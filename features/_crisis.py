@@ -110,8 +110,10 @@ def crisis_context(crisis_events: pd.DataFrame, region_ids, times, kinds=("confl
         seen = ~np.isnan(latest)
         name = f"crisis_{kind}"
         common = {"indicator": name, "kind": "crisis"}
+        # Risk rises after an onset, peaks and fades (the question is *when*): time since onset
+        # gets no monotone constraint.
         out[f"{name}__since"] = _var(np.where(seen, np.minimum(since, cap), cap), _attrs(
-            transform=f"time_since_onset (cap {cap})", direction=-1, units=unit,
+            transform=f"time_since_onset (cap {cap})", direction=0, units=unit,
             phrase=f"{unit} since the latest {kind} began (at most {cap})", **common))
         out[f"{name}__seen"] = _var(seen.astype(np.int8), _attrs(
             transform="onset_seen", direction=1, units="-",

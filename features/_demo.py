@@ -145,6 +145,7 @@ class _Truth:
     months_since_conflict: np.ndarray  # NaN before the first onset
     months_since_disaster: np.ndarray
     drivers: dict = field(default_factory=dict)  # standardised drivers, as used in the logit
+    terms: dict = field(default_factory=dict)    # each driver's term of the surge log-odds
 
 
 @dataclass(frozen=True)
@@ -295,10 +296,12 @@ def _demo_geography(rng, n_regions, n_countries):
 
 # --------------------------------------------------------------------------- simulation
 
-def _simulate(rng, n_months, country, coast_exposure, weights, dtype="float64"):
+def _simulate(rng, n_months, country, coast_exposure, weights, dtype="float64",
+              keep_drivers=False):
     """Run the structural model month by month, vectorised over regions.
 
-    ``weights`` is the row-standardised contiguity matrix (neighbours' means). Returns a dict of (region, month) arrays of the true monthly quantities and the crisis
+    ``weights`` is the row-standardised contiguity matrix (neighbours' means). With
+    ``keep_drivers`` each driver's term of the surge log-odds is kept too (``_terms``). Returns a dict of (region, month) arrays of the true monthly quantities and the crisis
     onsets, ends and magnitudes.
     """
     n = len(country)
@@ -365,18 +368,27 @@ def _simulate(rng, n_months, country, coast_exposure, weights, dtype="float64"):
         if year_start:  # annual policy moves: tiers and coverage change once a year
             tier = np.clip(tier + rng.choice([-1, 0, 0, 0, 0, 1], n) * 0.5, 1, 3)
             protection = np.clip(protection + rng.normal(0.8, 4, n), 0, 100)
-        static = (TRUE_EFFECTS["intercept"]
-                  + TRUE_EFFECTS["state_capacity"] * (capacity - 50) / 14
-                  + TRUE_EFFECTS["displaced"] * disp_pc
-                  + TRUE_EFFECTS["neighbour_displaced"] * nb_disp
-                  + TRUE_EFFECTS["prevalence"] * prevalence
-                  + TRUE_EFFECTS["transit_exposure"] * transit
-                  + TRUE_EFFECTS["response_tier"] * (tier - 2)
-                  + TRUE_EFFECTS["protection_coverage"] * (protection - 50))
         detect = _sigmoid(0.3 + (capacity - 50) / 12)      # share of surges that get recorded
-        static = static + np.log(detect)
-        logit = (static + TRUE_EFFECTS["conflict_onset"] * _hump(since_c)
-                 + TRUE_EFFECTS["disaster_onset"] * _hump(since_d))
+        terms = {
+            # Capacity lowers true risk but raises the chance a surge is recorded.
+            "state_capacity": TRUE_EFFECTS["state_capacity"] * (capacity - 50) / 14
+            + np.log(detect),
+            "displaced": TRUE_EFFECTS["displaced"] * disp_pc,
+            "neighbour_displaced": TRUE_EFFECTS["neighbour_displaced"] * nb_disp,
+            "prevalence": TRUE_EFFECTS["prevalence"] * prevalence,
+            "transit_exposure": TRUE_EFFECTS["transit_exposure"] * transit,
+            "response_tier": TRUE_EFFECTS["response_tier"] * (tier - 2),
+            "protection_coverage": TRUE_EFFECTS["protection_coverage"] * (protection - 50),
+            "conflict_onset": TRUE_EFFECTS["conflict_onset"] * _hump(since_c),
+            "disaster_onset": TRUE_EFFECTS["disaster_onset"] * _hump(since_d),
+        }
+        static = TRUE_EFFECTS["intercept"] + sum(
+            v for k, v in terms.items() if not k.endswith("_onset"))
+        logit = static + terms["conflict_onset"] + terms["disaster_onset"]
+        if keep_drivers:
+            for k, v in terms.items():
+                out.setdefault("_terms", {}).setdefault(
+                    k, np.zeros(shape, dtype=dtype))[:, t] = v
         surge = rng.random(n) < _sigmoid(logit)
         incidence = pop / 1e5 * np.exp(0.6 * prevalence + 0.4 * disp_pc + 0.5 * transit)
 
@@ -561,7 +573,7 @@ def make_demo_world(seed: int = DEMO_SEED, n_regions: int = 150, n_countries: in
     country = pd.factorize(regions["parent_id"], sort=True)[0]
     exposure = np.clip(1 - coast_dist / np.percentile(coast_dist, 90), 0, 1)
     n_months = (end_year - start_year + 1) * 12
-    sim = _simulate(rng, n_months, country, exposure, weights)
+    sim = _simulate(rng, n_months, country, exposure, weights, keep_drivers=True)
     t0 = start_year * 12
     catalogue = demo_catalogue()
     ids = regions.index.to_numpy()
@@ -581,6 +593,7 @@ def make_demo_world(seed: int = DEMO_SEED, n_regions: int = 150, n_countries: in
         drivers={"state_capacity": sim["_capacity_z"], "prevalence": sim["_prevalence"],
                  "transit_exposure": sim["transit_exposure"], "incidence": sim["incidence"],
                  "detection": sim["_detect"]},
+        terms=sim["_terms"],
     )
     return DemoWorld(regions, countries, catalogue, observations, outcome, events, times, truth,
                      seed)

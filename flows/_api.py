@@ -7,7 +7,7 @@ from pathlib import Path
 from forewarn.flows._config import Config, demo_config, load_config
 from forewarn.flows._project import Project, load_project, write_demo_project
 
-__all__ = ["resolve_config", "validate", "init"]
+__all__ = ["resolve_config", "validate", "init", "run", "backtest"]
 
 
 def resolve_config(config=None) -> Config:
@@ -43,3 +43,47 @@ def validate(config=None) -> Project:
 def init(directory) -> Path:
     """Write the demo world as an editable project folder; return its config path."""
     return write_demo_project(directory)
+
+
+def run(config=None, as_of=None, out=None, dask=None, quiet=True):
+    """Run the forecast flow (Prefect) and publish a run folder.
+
+    Parameters
+    ----------
+    config : path-like, Config or None
+        The project config; None for the embedded demo world.
+    as_of : str, optional
+        Forecast date (YYYY-MM-DD); default the config's, else today.
+    out : path-like, optional
+        Output folder; default the config's ``[output] dir``.
+    dask : str, optional
+        ``"local"`` or a scheduler address: panel and features on dask, heavy tasks on the
+        cluster (see :mod:`forewarn.flows._dask`).
+    quiet : bool
+        No progress lines on standard error.
+
+    Returns
+    -------
+    RunResult
+        Scores, explanations, drivers, the run folder (``run_dir``) and its manifest.
+    """
+    from forewarn.flows._prefect import configure_prefect
+
+    cfg = resolve_config(config)
+    out_dir = Path(out) if out is not None else Path(cfg.output_dir)
+    configure_prefect(out_dir / ".prefect")
+    from forewarn.flows._flow import run_forecast
+
+    return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
+
+
+def backtest(config=None, out=None, quiet=True):
+    """Run the rolling-origin backtest flow; return its tables (and where they were written)."""
+    from forewarn.flows._prefect import configure_prefect
+
+    cfg = resolve_config(config)
+    out_dir = Path(out) if out is not None else Path(cfg.output_dir)
+    configure_prefect(out_dir / ".prefect")
+    from forewarn.flows._flow import run_backtest
+
+    return run_backtest(cfg, out=out_dir, quiet=quiet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import read_toml
 from forewarn.features._demo import DEMO_SEED
 
-__all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS"]
+__all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECTIONS"]
 
 #: Fields each section accepts, with their types. Sections owned by later stages (features,
 #: index, model, backtest, schedules, report) are passed to their own specs, which check them.
@@ -132,11 +133,28 @@ def _s(p):
     return None if p is None else str(p)
 
 
+#: The demo world's choices for the stages configured in their own sections. Lean on purpose:
+#: levels, each value against its own 3-year history, displacement next door and the crisis
+#: context; training rows every third month (consecutive months share their target window).
+DEMO_SECTIONS = {
+    "features": {"lags": [], "changes": [], "rolling_mean": [], "history": 36,
+                 "carry_forward": 2, "spatial_lag": ["displaced"],
+                 "crisis_kinds": ["conflict", "disaster"]},
+    "model": {"kind": "additive", "train_every": 3, "class_breaks": [0.1, 0.2, 0.4],
+              "additive": {"max_iter": 100, "n_bootstrap": 10},
+              "elastic_net": {"Cs": [0.01, 0.1, 1.0], "l1_ratios": [0.5], "n_bootstrap": 10,
+                              "max_iter": 300, "tol": 1e-3}},
+    "index": {"spec": "demo"},
+    "backtest": {"first_origin": "2014-12", "last_origin": "2023-12", "step_months": 12},
+}
+
+
 def demo_config(output_dir="forewarn-out", as_of=None) -> Config:
     """The embedded demo world's config: generated inputs, forecast at the end of 2025."""
     return Config(name="forewarn demo world", demo=True, start="2005-01",
                   as_of=pd.Timestamp(as_of or "2025-12-31"), horizons=(6, 12),
-                  outcome_lag_days=90, output_dir=Path(output_dir))
+                  outcome_lag_days=90, output_dir=Path(output_dir),
+                  sections=copy.deepcopy(DEMO_SECTIONS))
 
 
 def load_config(path) -> Config:

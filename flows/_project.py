@@ -162,26 +162,38 @@ never a finding about any community.
 """
 
 
-def _catalogue_toml(catalogue: Catalogue) -> str:
-    def val(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, float):
-            return "inf" if v == math.inf else "-inf" if v == -math.inf else repr(v)
-        if isinstance(v, int):
-            return str(v)
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _toml_value(v) -> str:
+    """One value as TOML (the types forewarn's config and catalogue use)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "inf" if v == math.inf else "-inf" if v == -math.inf else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+
+def _toml_table(name: str, table: dict) -> str:
+    """A TOML table, its nested tables after it (``[name.sub]``)."""
+    lines = [f"[{name}]"]
+    nested = []
+    for key, v in table.items():
+        if isinstance(v, dict):
+            nested.append(_toml_table(f"{name}.{key}", v))
+        else:
+            lines.append(f"{key} = {_toml_value(v)}")
+    return "\n".join(lines) + "".join("\n\n" + t for t in nested)
+
+
+def _catalogue_toml(catalogue: Catalogue) -> str:
     blocks = []
     for ind in catalogue.values():
-        lines = [f"[indicators.{ind.id}]"]
-        for key, v in ind.__dict__.items():
-            if key == "id" or (key in ("valid_min", "valid_max") and math.isinf(v)):
-                continue
-            if key in ("description", "licence") and not v:
-                continue
-            lines.append(f"{key} = {val(v)}")
-        blocks.append("\n".join(lines))
+        table = {k: v for k, v in ind.__dict__.items()
+                 if k != "id" and not (k in ("valid_min", "valid_max") and math.isinf(v))
+                 and not (k in ("description", "licence") and not v)}
+        blocks.append(_toml_table(f"indicators.{ind.id}", table))
     return "# Indicator catalogue of the forewarn demo world (fictional).\n\n" + \
         "\n\n".join(blocks) + "\n"
 
@@ -239,7 +251,9 @@ horizons = {list(config.horizons)}         # months ahead
 
 [output]
 dir = "forewarn-out"
-""", encoding="utf-8")
+
+""" + "\n\n".join(_toml_table(k, v) for k, v in config.sections.items()) + "\n",
+            encoding="utf-8")
         (tmp / "README.md").write_text(_README.format(name="forewarn demo world",
                                                       label=DEMO_LABEL), encoding="utf-8")
         if directory.exists():

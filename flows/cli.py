@@ -63,6 +63,130 @@ def init(directory: Annotated[Path, typer.Argument(help="New folder to write the
     typer.echo(f"  next: forewarn validate --config {path}")
 
 
+OutOption = Annotated[
+    Optional[Path],
+    typer.Option("--out", "-o", help="Output folder (default: the config's [output] dir, "
+                 "./forewarn-out for the demo).", file_okay=False),
+]
+
+
+def _out_dir(config, out) -> Path:
+    from forewarn.flows._api import resolve_config
+
+    return Path(out) if out is not None else Path(resolve_config(config).output_dir)
+
+
+@app.command()
+def run(config: ConfigOption = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Forecast date YYYY-MM-DD "
+                                                     "(default: the config's, else today).")]
+        = None,
+        out: OutOption = None,
+        dask: Annotated[Optional[str], typer.Option(
+            "--dask", help="Run the panel and features on Dask: 'local' (a LocalCluster sized "
+            "to this machine) or a scheduler address tcp://host:8786.")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False):
+    """Run the full forecast flow and publish a run folder (scores, explanations, report, maps)."""
+    from forewarn.flows._api import run as _run_api
+
+    start = time.perf_counter()
+    result = _run_api(config, as_of=as_of, out=out, dask=dask, quiet=quiet)
+    s = result.scores
+    typer.echo(f"forewarn run: published {result.run_dir} ({time.perf_counter() - start:.0f} s)")
+    if result.project.config.demo:
+        typer.echo(f"  {result.project.label}")
+    h = max(result.project.config.horizons)
+    top = s[s["horizon"] == h].sort_values(
+        "probability" if s["probability"].notna().any() else "index_score", ascending=False)
+    typer.echo(f"  highest risk, {h}-month horizon:")
+    for _, r in top.head(5).iterrows():
+        flag = "  (low reliability)" if r["low_reliability"] else ""
+        prob = (f"{r['probability']:.0%} [{r['lower']:.0%}-{r['upper']:.0%}]"
+                if r["probability"] == r["probability"] else "index only")
+        typer.echo(f"    {r['region_id']:<8} {str(r['name']):<18} {prob:<18} "
+                   f"{r['risk_class']:<9} index {r['index_score']:.1f}{flag}")
+    typer.echo(f"  report: {result.run_dir / 'report.html'}")
+
+
+@app.command()
+def backtest(config: ConfigOption = None, out: OutOption = None,
+             quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False):
+    """Rolling-origin backtest: rebuild the panel as of each origin, train, forecast, score
+    against base rate, persistence, the index alone (and the demo world's true probabilities)."""
+    from forewarn.flows._api import backtest as _backtest_api
+
+    result = _backtest_api(config, out=out, quiet=quiet)
+    typer.echo(f"forewarn backtest: tables in {result.path}")
+
+
+RunOption = Annotated[
+    Optional[Path],
+    typer.Option("--run", help="Run folder (default: the newest run, OUT/latest).",
+                 file_okay=False),
+]
+
+
+@app.command()
+def explain(region_id: Annotated[str, typer.Argument(help="Region id, e.g. XA05.")],
+            run: RunOption = None, config: ConfigOption = None,
+            top: Annotated[int, typer.Option("--top", help="Drivers per side.")] = 5):
+    """Why a region scores as it does: probability, interval, drivers up and down (exact
+    log-odds contributions), and what changed since the previous run."""
+    from forewarn.flows._explain import explain_region
+
+    typer.echo(explain_region(region_id, run, config, top))
+
+
+@app.command()
+def scenario(region_id: Annotated[str, typer.Argument(help="Region id, e.g. XA05.")],
+             set_: Annotated[Optional[list[str]], typer.Option(
+                 "--set", help="INDICATOR=VALUE: the indicator's value at the forecast date "
+                 "(repeat for several).")] = None,
+             crisis: Annotated[Optional[str], typer.Option(
+                 "--crisis", help="KIND:PEOPLE, e.g. conflict:50000 - a crisis of that kind "
+                 "starting in the forecast month and displacing that many people.")] = None,
+             run: RunOption = None, config: ConfigOption = None):
+    """Re-score one region with changed inputs and explain the difference, e.g.
+    'forewarn scenario XA05 --set response_tier=1'."""
+    from forewarn.flows._scenario import scenario_text
+
+    typer.echo(scenario_text(region_id, set_ or [], crisis, run, config))
+
+
+@app.command()
+def serve(config: ConfigOption = None, out: OutOption = None,
+          port: Annotated[int, typer.Option(help="Port of the local Prefect server started "
+                                            "when PREFECT_API_URL is not set.")] = 4200):
+    """Serve the forecast and backtest flows on the config's [schedules] (cron). Starts and
+    supervises a local Prefect server on 127.0.0.1 unless PREFECT_API_URL is set. Ctrl-C stops."""
+    from forewarn.flows._serve import serve as _serve
+
+    _serve(config, out, port)
+
+
+@app.command()
+def fetch(sources: Annotated[list[str], typer.Argument(help="Source names (see --list).")]
+          = None,
+          cache: Annotated[Path, typer.Option("--cache", help="Download folder.",
+                                              file_okay=False)] = Path("forewarn-data"),
+          list_: Annotated[bool, typer.Option("--list", help="List the sources.")] = False):
+    """Download public data (World Bank, UNHCR, IDMC, UCDP, TIP tiers, Natural Earth, ACLED)
+    into a local cache, with the download date recorded as the vintage. The only command that
+    uses the network."""
+    from forewarn.features.sources import SOURCES
+    from forewarn.features.sources import fetch as _fetch
+
+    if list_ or not sources:
+        for name, src in SOURCES.items():
+            typer.echo(f"  {name:<16} {src.description} ({src.licence})")
+        if not sources:
+            return
+    paths = _fetch(sources, cache)
+    for p in paths:
+        typer.echo(f"  {p}")
+    typer.echo(f"forewarn fetch: {len(paths)} file(s) in {cache}/")
+
+
 def main(argv=None):
     """Entry point of the console script: maps errors to exit codes (2 input or usage, 1 internal).
 

@@ -100,7 +100,7 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
                 "use fewer folds (n_splits), a longer training period or calibrate=False.",
             )
         self.calibration_slope_, self.calibration_intercept_ = calibration
-        self.estimator_ = self._inner(params, random.randint(_SEED_MAX)).fit(X, event)
+        self.estimator_ = _fit(self._inner(params, random.randint(_SEED_MAX)), X, event)
         self.bootstrap_estimators_, self.bootstrap_calibration_ = self._bootstrap(
             params, X, event, times, regions, random
         )
@@ -144,7 +144,7 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
             draw_calibration = self._calibrate_draw(model, X_draw, event_draw, times[rows])
             if draw_calibration is None:
                 continue
-            fitted.append(model.fit(X_draw, event_draw))
+            fitted.append(_fit(model, X_draw, event_draw))
             calibration.append(draw_calibration)
         if len(fitted) < self.n_bootstrap:
             raise ModelInputError(
@@ -512,6 +512,18 @@ class AdditiveBoosting(_CalibratedAdditive):
         return tables.contributions(X), tables.base
 
 
+def _fit(model, X, event):
+    """Fit ``model`` on rows where some column may hold no value at all (an early fold, a
+    bootstrap draw): such a column is set to 0 for the fit, so it is constant and never split
+    on or weighted, and predictions on full data are unaffected by its later values.
+    scikit-learn's histogram binning fails on an all-missing column."""
+    empty = np.isnan(X).all(axis=0)
+    if empty.any():
+        X = X.copy()
+        X[:, empty] = 0.0
+    return model.fit(X, event)
+
+
 def _usable_folds(folds, event) -> list:
     """The folds whose training rows hold both classes (a model can be fitted on them)."""
     return [(train, valid) for train, valid in folds if len(np.unique(event[train])) == 2]
@@ -519,7 +531,7 @@ def _usable_folds(folds, event) -> list:
 
 def _out_of_fold(model, X, event, folds) -> tuple[np.ndarray, np.ndarray]:
     """Raw margins and outcomes on the validation rows of usable folds, pooled."""
-    margins = [clone(model).fit(X[train], event[train]).decision_function(X[valid])
+    margins = [_fit(clone(model), X[train], event[train]).decision_function(X[valid])
                for train, valid in folds]
     return np.concatenate(margins), np.concatenate([event[valid] for _, valid in folds])
 

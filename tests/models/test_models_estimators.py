@@ -211,3 +211,18 @@ def test_training_folds_need_both_classes(panel):
     y = np.where(early, 0, np.arange(len(X)) % 2)
     with pytest.raises(ModelInputError, match="none of the 3 time-ordered training folds holds both"):
         ElasticNetLogit(Cs=(1.0,), l1_ratios=(0.5,), n_bootstrap=0).fit(X, y)
+
+
+@pytest.mark.parametrize("Model", [AdditiveBoosting, ElasticNetLogit])
+def test_column_empty_in_early_folds(Model):
+    """A feature with no value in the early times (e.g. a 36-month history ratio) still fits."""
+    rng = np.random.default_rng(3)
+    n_regions, n_times = 30, 40
+    index = pd.MultiIndex.from_product([range(n_regions), range(n_times)],
+                                       names=["region", "time"])
+    X = pd.DataFrame({"a": rng.normal(size=len(index)), "late": rng.normal(size=len(index))},
+                     index=index)
+    X.loc[X.index.get_level_values("time") < 25, "late"] = np.nan
+    y = (X["a"] + rng.logistic(size=len(X)) > 1).astype(int)
+    model = Model(n_bootstrap=2, n_splits=3).fit(X, y)
+    assert np.isfinite(model.decision_function(X)).all()

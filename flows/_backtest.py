@@ -1,0 +1,373 @@
+"""`forewarn backtest`: rolling origins, each rebuilt as of its date, against honest baselines."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from forewarn.errors import InputError, Problem
+from forewarn.features import make_target
+from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
+from forewarn.flows._config import Config
+from forewarn.flows._pipeline import (
+    compute_index_at_origin,
+    origin_of,
+    outcome_known_until,
+    prepare,
+    specs_from_config,
+    train,
+)
+from forewarn.flows._project import Project, input_hashes, load_project
+from forewarn.flows._publish import RunFolder, new_run_id
+from forewarn.flows._run import Progress, package_versions
+from forewarn.flows._specs import ModelSpec
+
+__all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery"]
+
+_MODEL_KINDS = ("additive", "elastic_net")
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Which origins and models a backtest covers (config ``[backtest]``).
+
+    Parameters
+    ----------
+    first_origin, last_origin : str
+        First and last forecast origin (YYYY-MM); default the last six years of the data.
+    step_months : int
+        Months between origins; at least the horizon unless ``allow_overlap``. [months]
+    min_train_months : int
+        Fewest months of training rows at the first origin. [months]
+    models : tuple of str
+        Model families to compare ("additive", "elastic_net"), each with the [model] settings.
+    allow_overlap : bool
+        Accept origins closer than the horizon (events then count at several origins).
+    """
+
+    first_origin: str | None = None
+    last_origin: str | None = None
+    step_months: int = 12
+    min_train_months: int = 36
+    models: tuple = _MODEL_KINDS
+    allow_overlap: bool = False
+
+    @classmethod
+    def from_config(cls, table: dict) -> BacktestSpec:
+        allowed = ("first_origin", "last_origin", "step_months", "min_train_months", "models",
+                   "allow_overlap")
+        problems = []
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                problems.append(Problem("config [backtest]", f"names unknown field '{key}'."
+                                        f"{hint}", column=key))
+        models = tuple(table.get("models", _MODEL_KINDS))
+        for m in models:
+            if m not in _MODEL_KINDS:
+                problems.append(Problem("config [backtest]", f"'models' names {m!r}; use "
+                                        f"{' and/or '.join(map(repr, _MODEL_KINDS))}.",
+                                        column="models"))
+        if problems:
+            raise InputError(problems)
+        return cls(**{**{k: v for k, v in table.items() if k != "models"}, "models": models})
+
+
+@dataclass
+class BacktestRun:
+    """A finished backtest: tables and where they were written."""
+
+    overall: pd.DataFrame
+    per_origin: pd.DataFrame
+    predictions: pd.DataFrame
+    coverage: pd.DataFrame
+    recovery: dict
+    path: Path | None = None
+
+
+class _FromExtra:
+    """A forecaster that reads a probability column of ``extra`` (the demo world's oracle)."""
+
+    def __init__(self, column, name):
+        self.column, self.name = column, name
+
+    def predict(self, X_train, y_train, X_test, extra=None):
+        return extra.loc[X_test.index, self.column].to_numpy(dtype=float)
+
+
+def _end_of_month(stamp: pd.Timestamp) -> pd.Timestamp:
+    return stamp + pd.offsets.MonthEnd(0)
+
+
+def _windows(config: Config, spec: BacktestSpec, horizon: int, project: Project):
+    from forewarn.models import BacktestWindows
+
+    obs_end = project.observations["start"].max()
+    last = spec.last_origin or ordinal_to_timestamp([obs_end - horizon])[0].strftime("%Y-%m")
+    first = spec.first_origin or (pd.Timestamp(last) - pd.DateOffset(years=6)).strftime("%Y-%m")
+    start = config.start or ordinal_to_timestamp(
+        [project.observations["start"].min()])[0].strftime("%Y-%m")
+    return BacktestWindows(pd.Timestamp(start), pd.Timestamp(first), pd.Timestamp(last),
+                           step_months=spec.step_months, horizon_months=horizon,
+                           min_train_months=spec.min_train_months,
+                           allow_overlap=spec.allow_overlap)
+
+
+def _directions(project, feature_spec, origin) -> dict:
+    """Risk direction of every feature (monotone constraints), from the features' attrs."""
+    features = prepare(project, _end_of_month(origin), feature_spec).features
+    return {name: int(var.attrs.get("direction", 0)) for name, var in features.data_vars.items()}
+
+
+def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Series:
+    """What actually happened after each origin, from the final outcome (never seen in training)."""
+    target = make_target(project.outcome, times, horizon, model_spec.target_rule,
+                         regions=regions, factor=model_spec.surge_factor)
+    return target.to_series()
+
+
+def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle, progress):
+    """``make_data(origin)``: everything as known at the end of the origin month, plus the truth
+    of the test window for scoring."""
+
+    def make(origin):
+        as_of = _end_of_month(pd.Timestamp(origin))
+        prepared = prepare(project, as_of, feature_spec)
+        trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
+        times = prepared.features["time"].values
+        regions = prepared.features["region"].values
+        truth = _realised(project, times, regions, horizon, model_spec)
+        X_test = trained.X_origin
+        y_test = truth.reindex(X_test.index)
+        keep = y_test.notna().to_numpy()
+        X_test, y_test = X_test[keep], y_test[keep].astype(int)
+        extra = _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle)
+        progress.say(f"      origin {pd.Timestamp(origin):%Y-%m}: {len(trained.X_train):,} "
+                     f"training rows, {int(y_test.sum())} events in the next {horizon} months")
+        return trained.X_train, trained.y_train, X_test, y_test, extra
+
+    return make
+
+
+def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle):
+    """Side columns for the baselines: last observed outcome, index score, oracle."""
+    from forewarn.index import compute_index, fit_bounds
+
+    spec = index_choice.load()
+    data = prepared.panel[list(spec.indicators)]
+    index = compute_index(data, spec, fit_bounds(data, spec))["index_score"].to_series()
+    index.index = index.index.set_names(["region", "time"])
+    known = trained.known_until
+    times = pd.DatetimeIndex(prepared.features["time"].values)
+    past = make_target(project.outcome, times, horizon, model_spec.target_rule,
+                       regions=prepared.features["region"].values, known_until=known,
+                       factor=model_spec.surge_factor)
+    # The last outcome window known at time t ends at min(t, known): its target sits h earlier.
+    rows = trained.X_train.index.append(trained.X_origin.index)
+    t = month_ordinal(rows.get_level_values("time"))
+    last_end = np.minimum(t, int(month_ordinal([known])[0])) - horizon
+    lookup = past.to_series()
+    lookup.index = lookup.index.set_names(["region", "time"])
+    keys = pd.MultiIndex.from_arrays([rows.get_level_values("region"),
+                                      ordinal_to_timestamp(last_end)])
+    extra = pd.DataFrame({"last_outcome": lookup.reindex(keys).to_numpy(),
+                          "index_score": index.reindex(rows).to_numpy()}, index=rows)
+    if oracle is not None:
+        extra["oracle"] = oracle.reindex(rows).to_numpy()
+    return extra[~extra.index.duplicated()]
+
+
+def _oracle_series(project, horizon):
+    """The demo generator's true probability for each region and month (None for real data)."""
+    if not project.config.embedded:
+        return None
+    from forewarn.features import make_demo_world
+
+    world = make_demo_world(seed=project.config.seed)
+    p = world.oracle_probability(horizon)
+    index = pd.MultiIndex.from_product([world.regions.index, world.times],
+                                       names=["region", "time"])
+    return pd.Series(p.ravel(), index=index)
+
+
+def driver_recovery(model, X, features_meta, truth_terms, regions, times) -> dict:
+    """Does the model find the true drivers? Spearman correlation of the mean absolute
+    contribution per driver (model) with the mean absolute deviation of each true term."""
+    from forewarn.models import explain
+
+    contrib, _ = explain(model, X)
+    group = {f: _driver_group(f, features_meta.get(f, {})) for f in contrib.columns}
+    model_side = {}
+    for name in set(group.values()) - {None}:
+        cols = [f for f, g in group.items() if g == name]
+        model_side[name] = float(contrib[cols].sum(axis=1).abs().mean())
+    rows_r = pd.Index(regions).get_indexer(X.index.get_level_values("region"))
+    rows_t = pd.Index(times).get_indexer(X.index.get_level_values("time"))
+    true_side = {}
+    for name, arr in truth_terms.items():
+        v = arr[rows_r, rows_t]
+        true_side[name] = float(np.abs(v - v.mean()).mean())
+    names = sorted(set(model_side) & set(true_side))
+    rho = spearmanr([model_side[n] for n in names], [true_side[n] for n in names]).statistic
+    return {"spearman": float(rho), "drivers": names,
+            "model_mean_abs": {n: model_side[n] for n in names},
+            "true_mean_abs": {n: true_side[n] for n in names}}
+
+
+def _driver_group(feature, meta):
+    if feature.startswith("crisis_conflict"):
+        return "conflict_onset"
+    if feature.startswith("crisis_disaster"):
+        return "disaster_onset"
+    indicator = meta.get("indicator")
+    if feature.endswith("__splag") and indicator == "displaced":
+        return "neighbour_displaced"
+    return {"state_capacity": "state_capacity", "displaced": "displaced",
+            "detected_trafficking": "prevalence", "transit_exposure": "transit_exposure",
+            "response_tier": "response_tier",
+            "protection_coverage": "protection_coverage"}.get(indicator)
+
+
+def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
+    """Run the rolling-origin backtest for every configured horizon and model; publish tables.
+
+    For each origin the panel is rebuilt as of the end of that month (vintages respected),
+    models train on targets fully observed by then, and forecasts are scored on what happened
+    next. Baselines: base rate, persistence (last observed outcome), the composite index alone;
+    on the demo world also the generator's true probabilities (the oracle).
+    """
+    from forewarn.models import BaseRate, Persistence, ScoreAlone, rolling_origin_backtest
+
+    progress = Progress(4, quiet=quiet)
+    with progress.stage("load and validate inputs") as st:
+        feature_spec, model_spec, index_choice = specs_from_config(config)
+        spec = BacktestSpec.from_config(config.section("backtest"))
+        project = load_project(config)
+        if project.outcome is None:
+            raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
+                                     "outcome; name one in [inputs] outcome."))
+        st.detail = f"{len(project.regions)} regions"
+    overall, per_origin, predictions, coverage, recovery = [], [], [], [], {}
+    for h in config.horizons:
+        windows = _windows(config, spec, h, project)
+        with progress.stage(f"{h}-month horizon: {len(windows.origins)} origins "
+                            f"{windows.origins[0]:%Y-%m} to {windows.origins[-1]:%Y-%m}") as st:
+            oracle = _oracle_series(project, h)
+            baselines = [BaseRate(), Persistence(), ScoreAlone()]
+            if oracle is not None:
+                baselines.append(_FromExtra("oracle", "oracle"))
+            directions = _directions(project, feature_spec, windows.origins[0])
+            factories = {kind: _factory(ModelSpec(**{**model_spec.__dict__, "kind": kind}),
+                                        directions, project.config.seed, h)
+                         for kind in spec.models}
+            make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
+                              progress)
+            result = rolling_origin_backtest(windows, make, factories, baselines)
+            overall.append(result.overall.assign(horizon=h))
+            per_origin.append(result.per_origin.assign(horizon=h))
+            predictions.append(result.predictions.assign(horizon=h))
+            coverage.append(result.coverage.assign(horizon=h))
+            if oracle is not None:
+                recovery[h] = _recovery_at_last_origin(project, feature_spec, model_spec,
+                                                       windows, h)
+            st.detail = _summary_line(result.overall)
+    run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
+                      pd.concat(predictions, ignore_index=True),
+                      pd.concat(coverage, ignore_index=True), recovery)
+    with progress.stage("publish") as st:
+        run.path = _publish(run, config, out or config.output_dir, feature_spec, model_spec,
+                            spec)
+        st.detail = str(run.path)
+    if not quiet:
+        print(format_summary(run), flush=True)
+    return run
+
+
+def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int):
+    def make():
+        return spec.estimator(directions, seed, horizon)
+    return make
+
+
+def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon):
+    from forewarn.features import make_demo_world
+    from forewarn.flows._pipeline import feature_table
+
+    origin = windows.origins[-1]
+    prepared = prepare(project, _end_of_month(origin), feature_spec)
+    trained = train(project, prepared, horizon, model_spec, project.config.seed)
+    world = make_demo_world(seed=project.config.seed)
+    meta = feature_table(prepared.features, project.catalogue).to_dict("index")
+    return driver_recovery(trained.model, trained.X_train, meta, world.truth.terms,
+                           world.regions.index, world.times)
+
+
+def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
+    wide = tidy.pivot_table(index=["horizon", "model"], columns="metric", values="value",
+                            sort=False).reset_index()
+    wide.columns.name = None
+    return wide
+
+
+_SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier",
+          "log_loss": "log loss", "calibration_slope": "cal slope",
+          "calibration_intercept": "cal icpt", "top10_share": "top 10", "top20_share": "top 20",
+          "top30_share": "top 30", "coverage": "coverage"}
+
+
+def _summary_line(overall: pd.DataFrame) -> str:
+    auc = overall[overall["metric"] == "roc_auc"].set_index("model")["value"]
+    return "ROC-AUC " + ", ".join(f"{m} {v:.3f}" for m, v in auc.items())
+
+
+def format_summary(run: BacktestRun) -> str:
+    """The overall metrics as a plain-text table, per horizon, models then baselines."""
+    lines = ["", "Backtest, all origins pooled. Higher is better except Brier and log loss; a "
+             "calibration slope of 1 and intercept of 0 are ideal;",
+             "top k = share of the events that fell in the k regions ranked riskiest."]
+    cols = [c for c in _SHOWN if c in run.overall]
+    for h, table in run.overall.groupby("horizon"):
+        lines.append(f"\n  {h}-month horizon")
+        header = f"  {'model':<14}" + "".join(f"{_SHOWN[c]:>10}" for c in cols)
+        lines.append(header)
+        for _, row in table.iterrows():
+            lines.append(f"  {row['model']:<14}" + "".join(
+                f"{row[c]:>10.3f}" if pd.notna(row[c]) else f"{'-':>10}" for c in cols))
+        if h in run.recovery:
+            rec = run.recovery[h]
+            lines.append(f"  driver recovery (demo truth): Spearman {rec['spearman']:.2f} over "
+                         f"{len(rec['drivers'])} drivers")
+    return "\n".join(lines)
+
+
+def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec, spec) -> Path:
+    out_dir = Path(out_dir)
+    as_of = run.per_origin["origin"].max()
+    with RunFolder(out_dir, new_run_id(as_of), kind="backtests",
+                   latest="latest-backtest") as folder:
+        d = folder.path
+        run.overall.to_csv(d / "metrics.csv", index=False)
+        run.overall.to_parquet(d / "metrics.parquet", index=False)
+        run.per_origin.to_parquet(d / "metrics_per_origin.parquet", index=False)
+        run.per_origin.to_csv(d / "metrics_per_origin.csv", index=False, date_format="%Y-%m")
+        run.predictions.to_parquet(d / "predictions.parquet", index=False)
+        run.coverage.to_parquet(d / "coverage.parquet", index=False)
+        folder.manifest.update({
+            "kind": "backtest", "config": config.describe(),
+            "input_hashes": input_hashes(config), "versions": package_versions(),
+            "features": feature_spec.to_dict(), "model": model_spec.__dict__,
+            "backtest": spec.__dict__, "driver_recovery": {str(k): v for k, v in
+                                                           run.recovery.items()},
+            "as_of": str(pd.Timestamp(as_of).date()),
+        })
+        (d / "summary.txt").write_text(format_summary(run) + "\n", encoding="utf-8")
+        (d / "driver_recovery.json").write_text(json.dumps(
+            {str(k): v for k, v in run.recovery.items()}, indent=2), encoding="utf-8")
+    return folder.final

@@ -1,0 +1,36 @@
+"""Scale-out on Dask: a LocalCluster sized to the machine, or an existing cluster by address."""
+
+from __future__ import annotations
+
+import os
+
+from forewarn.errors import InputError, Problem
+
+__all__ = ["dask_flow_options", "cluster_kwargs"]
+
+
+def cluster_kwargs(n_workers: int | None = None) -> dict:
+    """A LocalCluster of one single-threaded worker per core (numpy releases the GIL)."""
+    n = n_workers or os.cpu_count() or 1
+    return {"n_workers": n, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": None}
+
+
+def dask_flow_options(dask: str) -> dict:
+    """Prefect flow options that put the flow's tasks on Dask (``prefect-dask``).
+
+    ``"local"`` starts a LocalCluster for the run and closes it after; ``tcp://host:port``
+    connects to a running scheduler. Inside the tasks, dask-backed xarray computations use the
+    same cluster (the worker client becomes the default scheduler).
+    """
+    from prefect_dask import DaskTaskRunner
+
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    if dask == "local":
+        runner = DaskTaskRunner(cluster_kwargs=cluster_kwargs())
+    elif dask.startswith(("tcp://", "tls://")):
+        runner = DaskTaskRunner(address=dask)
+    else:
+        raise InputError(Problem("--dask", f"is {dask!r}; use 'local' or a scheduler address "
+                                 "such as tcp://10.0.0.5:8786.", column="dask"))
+    return {"task_runner": runner}

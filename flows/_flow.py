@@ -1,0 +1,157 @@
+"""The Prefect flows: each task is one call into a tested plain function, in the order of DESIGN.md.
+
+load config ─► validate ─► panel as of the origin ─► features ─► index ─► train ─► score
+─► explain ─► publish. Retries only where there is I/O (reading the inputs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forewarn.flows._prefect import configure_prefect
+
+__all__ = ["forecast_flow", "backtest_flow", "run_forecast", "run_backtest"]
+
+configure_prefect()
+
+from prefect import flow, task  # noqa: E402  (Prefect reads its settings at import)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from forewarn.flows import _pipeline as pipeline  # noqa: E402
+from forewarn.flows import _run  # noqa: E402
+from forewarn.flows._api import resolve_config  # noqa: E402
+from forewarn.flows._project import load_project  # noqa: E402
+
+# Stage outputs are large in-memory objects; content caching is done where it pays (trained
+# models, keyed on input hashes; see forewarn.flows._run), so Prefect's input hashing is off.
+_task = dict(cache_policy=NO_CACHE, persist_result=False)
+
+
+@task(name="load config", **_task)
+def load_config_task(config, as_of, out):
+    cfg = resolve_config(config)
+    changes = {}
+    if as_of is not None:
+        import pandas as pd
+
+        changes["as_of"] = pd.Timestamp(as_of)
+    if out is not None:
+        changes["output_dir"] = Path(out)
+    if changes:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, **changes)
+    return cfg
+
+
+@task(name="validate inputs", retries=2, retry_delay_seconds=2, **_task)
+def validate_task(cfg, progress):
+    with progress.stage(_run.STAGES[0]) as st:
+        specs = pipeline.specs_from_config(cfg)
+        project = load_project(cfg)
+        st.detail = f"{len(project.regions)} regions, {len(project.observations):,} observations"
+        if cfg.demo:
+            progress.say(f"      {project.label}")
+    return project, specs
+
+
+@task(name="panel as of the origin and features", **_task)
+def prepare_task(project, feature_spec, cache_dir, progress, dask=None):
+    as_of = project.config.resolved_as_of()
+    with progress.stage(_run.STAGES[1]) as st:
+        prepared = pipeline.prepare(project, as_of, feature_spec, cache_dir=cache_dir,
+                                    chunks=_chunks(project) if dask else None)
+        st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
+                     f"{len(prepared.features.data_vars)} features")
+    return prepared
+
+
+def _chunks(project) -> int:
+    """Regions per dask chunk: a few chunks per worker, never tiny."""
+    return max(64, len(project.regions) // 16)
+
+
+@task(name="index, models, scores and explanations", **_task)
+def model_task(project, prepared, specs, cache_dir, progress):
+    feature_spec, model_spec, index_choice = specs
+    return _run.finish_stages(project, prepared, feature_spec, model_spec, index_choice,
+                              progress, cache_dir)
+
+
+@task(name="publish", **_task)
+def publish_task(result, out_dir, progress):
+    return _run.publish_run(result, out_dir, progress)
+
+
+@flow(name="forewarn-forecast", log_prints=False, validate_parameters=True)
+def forecast_flow(config: str | None = None, as_of: str | None = None,
+                  out: str | None = None, quiet: bool = True) -> str:
+    """Forecast every region and publish a run folder; returns the run folder's path.
+
+    Parameters
+    ----------
+    config : str, optional
+        Project config (TOML); None for the embedded demo world.
+    as_of : str, optional
+        Forecast date (YYYY-MM-DD); default the config's, else today.
+    out : str, optional
+        Output folder; default the config's ``[output] dir``.
+    quiet : bool
+        No progress lines (scheduled runs log through Prefect instead).
+    """
+    progress = _run.Progress(len(_run.STAGES), quiet=quiet)
+    result = _forecast(config, as_of, out, progress)
+    return str(result.run_dir)
+
+
+def _forecast(config, as_of, out, progress, dask=None):
+    cfg = load_config_task(config, as_of, out)
+    cache_dir = Path(cfg.output_dir) / ".cache"
+    project, specs = validate_task(cfg, progress)
+    prepared = prepare_task(project, specs[0], cache_dir, progress, dask)
+    result = model_task(project, prepared, specs, cache_dir, progress)
+    publish_task(result, cfg.output_dir, progress)
+    result.timings = dict(progress.timings)
+    return result
+
+
+@flow(name="forewarn-forecast", log_prints=False)
+def _forecast_flow_result(config=None, as_of=None, out=None, progress=None, dask=None):
+    """The same flow returning the whole result (for the Python API and the CLI)."""
+    return _forecast(config, as_of, out, progress, dask)
+
+
+def run_forecast(config=None, as_of=None, out=None, dask=None, quiet=False):
+    """Run the forecast flow and return its :class:`~forewarn.flows._run.RunResult`."""
+    progress = _run.Progress(len(_run.STAGES), quiet=quiet)
+    if dask:
+        from forewarn.flows._dask import dask_flow_options
+
+        options = dask_flow_options(dask)
+        return _forecast_flow_result.with_options(**options)(config, as_of, out, progress,
+                                                             dask)
+    return _forecast_flow_result(config, as_of, out, progress)
+
+
+@flow(name="forewarn-backtest", log_prints=False)
+def backtest_flow(config: str | None = None, out: str | None = None,
+                  quiet: bool = True) -> str:
+    """Rolling-origin backtest of the configured model against baselines; returns the table's
+    path."""
+    from forewarn.flows._backtest import run_backtest_plain
+
+    result = run_backtest_plain(resolve_config(config), out, quiet=quiet)
+    return str(result.path)
+
+
+@flow(name="forewarn-backtest", log_prints=False)
+def _backtest_flow_result(config=None, out=None, quiet=False):
+    """The same flow returning the whole result (for the Python API and the CLI)."""
+    from forewarn.flows._backtest import run_backtest_plain
+
+    return run_backtest_plain(resolve_config(config), out, quiet=quiet)
+
+
+def run_backtest(config=None, out=None, quiet=False):
+    """Run the backtest flow; return its :class:`~forewarn.flows._backtest.BacktestRun`."""
+    return _backtest_flow_result(config, out, quiet)

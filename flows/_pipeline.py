@@ -1,0 +1,376 @@
+"""The forecast as plain functions, one per stage of the flow in DESIGN.md; Prefect only wraps them.
+
+project ─► panel (as of) ─► features ─┬─► index
+                                      └─► model per horizon ─► scores ─► explanations
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import expit
+
+from forewarn.errors import InputError, Problem
+from forewarn.features import (
+    FeatureSpec,
+    build_features,
+    build_panel,
+    design_matrix,
+    make_target,
+    panel_age,
+)
+from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
+from forewarn.flows._project import Project
+from forewarn.flows._specs import IndexChoice, ModelSpec
+from forewarn.reports._data import RISK_CLASSES
+
+__all__ = [
+    "Prepared",
+    "Forecast",
+    "prepare",
+    "compute_index_at_origin",
+    "outcome_known_until",
+    "train",
+    "forecast_scores",
+    "risk_class",
+    "feature_table",
+    "specs_from_config",
+    "origin_of",
+    "driver_sentence",
+]
+
+#: Index classes (INFORM's bands on 0-10) used to class regions when no model can be trained.
+INDEX_CLASS_BREAKS = (3.5, 5.0, 6.5)
+
+
+def origin_of(as_of, frequency="monthly") -> pd.Timestamp:
+    """The time step that holds ``as_of``: the forecast origin label (month or year start)."""
+    m = int(month_ordinal([pd.Timestamp(as_of)])[0])
+    step = 12 if frequency == "annual" else 1
+    return ordinal_to_timestamp([m - m % step])[0]
+
+
+def specs_from_config(config) -> tuple[FeatureSpec, ModelSpec, IndexChoice]:
+    """The feature, model and index specs of a config (defaults for sections it lacks)."""
+    problems = []
+    specs = []
+    base = config.path.parent if config.path is not None else None
+    for build in (lambda: FeatureSpec.from_config(config.section("features")),
+                  lambda: ModelSpec.from_config(config.section("model")),
+                  lambda: IndexChoice.from_config(config.section("index"), base)):
+        try:
+            specs.append(build())
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return tuple(specs)
+
+
+@dataclass
+class Prepared:
+    """Everything known at one origin: the as-of panel, its age, the features."""
+
+    as_of: pd.Timestamp
+    origin: pd.Timestamp
+    panel: xr.Dataset
+    age: xr.Dataset
+    features: xr.Dataset
+
+
+def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
+            chunks: int | None = None) -> Prepared:
+    """Build the panel as of ``as_of`` and the features from it (nothing later is visible).
+
+    With ``chunks``, the panel is dask-backed (that many regions per chunk) and the features are
+    computed on the active dask scheduler, then loaded: the results are identical.
+    """
+    config = project.config
+    as_of = pd.Timestamp(as_of)
+    ids = project.regions.index
+    kwargs = dict(frequency=config.frequency, start=config.start)
+    panel = build_panel(project.observations, project.catalogue, ids, as_of, **kwargs)
+    age = panel_age(project.observations, project.catalogue, ids, as_of, **kwargs)
+    events = project.crisis_events
+    spec = feature_spec
+    if events is None and spec.crisis_kinds:
+        spec = FeatureSpec(**{**spec.to_dict(), "crisis_kinds": (), "spatial_lag": tuple(
+            s for s in spec.spatial_lag if not s.startswith("crisis_"))})
+    if chunks:
+        panel, age = panel.chunk({"region": chunks}), age.chunk({"region": chunks})
+    features = build_features(panel, project.catalogue, events, project.regions, spec, age=age,
+                              cache_dir=cache_dir)
+    if chunks:
+        panel, age, features = panel.compute(), age.compute(), features.compute()
+    return Prepared(as_of, origin_of(as_of, config.frequency), panel, age, features)
+
+
+def outcome_known_until(project: Project, as_of) -> pd.Timestamp:
+    """Last time step whose outcome is known on ``as_of`` (its end plus the outcome lag)."""
+    config = project.config
+    step = 12 if config.frequency == "annual" else 1
+    known = pd.Timestamp(as_of) - pd.Timedelta(days=config.outcome_lag_days)
+    m = int(month_ordinal([known])[0])
+    # A step counts once it has ended by `known`.
+    last_complete = m - m % step - (0 if _is_step_end(known, step) else step)
+    return ordinal_to_timestamp([last_complete])[0]
+
+
+def _is_step_end(day, step):
+    nxt = day + pd.Timedelta(days=1)
+    return nxt.day == 1 and (step == 1 or nxt.month == 1)
+
+
+def compute_index_at_origin(project: Project, prepared: Prepared, index_choice: IndexChoice):
+    """The composite index for every region at the origin, with frozen bounds and reliability.
+
+    Bounds are fitted on the whole as-of panel (every region and month up to the origin), so
+    one region's value never moves another's score at this origin.
+    """
+    from forewarn.index import compute_index, fit_bounds
+
+    spec = index_choice.load()
+    needed = list(spec.indicators)
+    missing = [i for i in needed if i not in prepared.panel]
+    if missing:
+        raise InputError(Problem("index", f"the index spec '{index_choice.spec}' uses indicators "
+                                 f"absent from the catalogue: {', '.join(missing)}. Add them to "
+                                 "the catalogue or use another [index] spec."))
+    data = prepared.panel[needed]
+    bounds = fit_bounds(data, spec)
+    at_origin = data.sel(time=prepared.origin)
+    age = prepared.age[needed].sel(time=prepared.origin)
+    result = compute_index(at_origin, spec, bounds, age=age)
+    return spec, bounds, result
+
+
+def feature_table(features: xr.Dataset, catalogue) -> pd.DataFrame:
+    """One row per feature: label, phrase, indicator, units, direction, lever (for reports)."""
+    rows = {}
+    for name, var in features.data_vars.items():
+        a = var.attrs
+        ind = a.get("indicator")
+        label = catalogue[ind].label if ind in catalogue else a.get("long_name", name)
+        rows[name] = {
+            "label": a.get("long_name", label), "phrase": a.get("phrase", ""),
+            "indicator": ind, "units": a.get("units", ""),
+            "direction": int(a.get("direction", 0)), "lever": bool(a.get("lever", 0)),
+            "transform": a.get("transform", ""), "kind": a.get("kind", "value"),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@dataclass
+class Trained:
+    """A fitted model for one horizon and what it was fitted on."""
+
+    horizon: int
+    model: object
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_origin: pd.DataFrame
+    known_until: pd.Timestamp
+
+
+def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelSpec,
+          seed: int, fit: bool = True) -> Trained:
+    """Fit the configured model on every row whose target was fully observed at the origin.
+
+    With ``fit=False`` only the design (training rows, origin rows) is built and ``model`` is
+    None: the caller brings a model fitted on the same design (from the cache).
+    """
+    if project.outcome is None:
+        raise InputError(Problem("config", "no [inputs] outcome: a model needs an outcome to "
+                                 "learn from. The index is computed without one."))
+    known = min(outcome_known_until(project, prepared.as_of), prepared.origin)
+    target = make_target(project.outcome, prepared.features["time"].values, horizon,
+                         model_spec.target_rule, regions=prepared.features["region"].values,
+                         known_until=known, factor=model_spec.surge_factor)
+    design = design_matrix(prepared.features, target, prepared.origin, horizon, known)
+    X_train, y = _thin(design.X_train, design.y_train.astype(int), model_spec.train_every,
+                       prepared.origin)
+    if y.nunique() < 2:
+        raise InputError(Problem("outcome", f"the training rows for a {horizon}-month horizon "
+                                 f"hold only {'events' if y.iloc[0] else 'non-events'} "
+                                 f"({len(y)} rows up to {known:%Y-%m}); a model needs both. "
+                                 "Use more history or another target rule."))
+    model = None
+    if fit:
+        directions = {name: int(prepared.features[name].attrs.get("direction", 0))
+                      for name in X_train.columns}
+        model = model_spec.estimator(directions, seed, horizon).fit(X_train, y)
+    return Trained(horizon, model, X_train, y, design.X_origin, known)
+
+
+def _thin(X, y, every, origin):
+    """Keep training rows every ``every`` months, counted back from the origin.
+
+    Consecutive months share most of their target window, so monthly rows repeat nearly the
+    same information; thinning cuts training time without dropping any region or period.
+    """
+    if every == 1:
+        return X, y
+    months = month_ordinal(X.index.get_level_values("time"))
+    keep = (int(month_ordinal([origin])[0]) - months) % every == 0
+    return X[keep], y[keep]
+
+
+def risk_class(probability, breaks) -> np.ndarray:
+    """Class of each probability: "low", "medium", "high" or "very high" (NaN stays None)."""
+    p = np.asarray(probability, dtype=float)
+    idx = np.digitize(np.nan_to_num(p, nan=-1), breaks)
+    out = np.asarray(RISK_CLASSES, dtype=object)[idx]
+    out[np.isnan(p)] = None
+    return out
+
+
+@dataclass
+class Forecast:
+    """Scores, explanations and drivers of one horizon at one origin."""
+
+    horizon: int
+    scores: pd.DataFrame
+    explanations: pd.DataFrame
+    base_value: float
+    drivers: pd.DataFrame
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def forecast_scores(project: Project, prepared: Prepared, trained: Trained, index: pd.DataFrame,
+                    model_spec: ModelSpec, feature_meta: pd.DataFrame,
+                    history_months: int = 60) -> Forecast:
+    """Score every region at the origin: probability, interval, class, drivers, explanations.
+
+    ``index`` holds ``index_score, reliability, low_reliability`` by region (from the index).
+    """
+    from forewarn.models import explain, top_drivers
+
+    model, X = trained.model, trained.X_origin
+    margin = model.decision_function(X)
+    probability = expit(margin)
+    lower, upper = model.predict_interval(X)
+    contributions, base = explain(model, X)
+    regions = X.index.get_level_values("region")
+    meta = feature_meta.to_dict("index")
+    drivers = top_drivers(contributions, X, meta, n=model_spec.drivers)
+    drivers = drivers.rename(columns={"side": "direction"}).rename(columns={"region": "region_id"})
+    drivers["text"] = [driver_sentence(meta.get(f, {}), f, v, c) for f, v, c in
+                       zip(drivers["feature"], drivers["value"], drivers["contribution"])]
+    drivers = drivers.drop(columns=[c for c in ("time",) if c in drivers]).assign(
+        horizon=trained.horizon)
+    joined = {side: drivers[drivers["direction"] == side].groupby("region_id")["text"]
+              .agg("; ".join) for side in ("up", "down")}
+    info = project.regions.reindex(regions)
+    idx = index.reindex(regions)
+    scores = pd.DataFrame({
+        "region_id": np.asarray(regions, dtype=object),
+        "name": info["name"].to_numpy(dtype=object),
+        "parent_id": info["parent_id"].to_numpy(dtype=object),
+        "origin": prepared.origin,
+        "horizon": trained.horizon,
+        "probability": probability,
+        "lower": lower,
+        "upper": upper,
+        "risk_class": risk_class(probability, model_spec.class_breaks),
+        "index_score": idx["index_score"].to_numpy(dtype=float),
+        "reliability": idx["reliability"].to_numpy(dtype=float),
+        "low_reliability": idx["low_reliability"].to_numpy(dtype=bool),
+        "margin": margin,
+        "change": np.nan,
+        "drivers_up": joined["up"].reindex(regions).fillna("").to_numpy(dtype=object),
+        "drivers_down": joined["down"].reindex(regions).fillna("").to_numpy(dtype=object),
+    })
+    long = contributions.reset_index(level="time", drop=True)
+    explanations = (long.rename_axis("region_id").reset_index()
+                    .melt(id_vars="region_id", var_name="feature", value_name="contribution"))
+    values = (X.reset_index(level="time", drop=True).rename_axis("region_id").reset_index()
+              .melt(id_vars="region_id", var_name="feature", value_name="value"))
+    explanations = explanations.merge(values, on=["region_id", "feature"], how="left")
+    explanations.insert(1, "horizon", trained.horizon)
+    explanations = explanations[["region_id", "horizon", "feature", "value", "contribution"]]
+    history = _history(prepared, trained, history_months)
+    return Forecast(trained.horizon, scores, explanations, base, drivers, history)
+
+
+def _describe(meta: dict, feature: str, value: float) -> str:
+    """What a feature's value means, in words a planner reads ("displacement: 12,400 persons")."""
+    phrase = meta.get("phrase") or feature
+    units = meta.get("units", "")
+    label = re.sub(r" \(log scale\)", "", phrase)
+    if value is None or not np.isfinite(value):
+        return f"{label}: no data"
+    # Units naming a scale ("score 0-100", "tier 1-3") read best in brackets.
+    unit_text = f" ({units})" if re.search(r"\d", units) else f" {units}" if units else ""
+    if meta.get("kind") == "flag" or feature.endswith("__imputed"):
+        what = label.replace(" carried forward from an earlier period", "")
+        return f"{what}: no new data, last value carried forward" if value >= 0.5 else \
+            f"{what}: up to date"
+    if feature.endswith(("__seen", "__ongoing")):
+        return phrase if value >= 0.5 else "not: " + phrase
+    if feature.endswith("__since"):
+        cap = re.search(r"at most (\d+)", phrase)
+        kind = feature.split("_")[1].split("__")[0]
+        if cap and value >= float(cap.group(1)):
+            return f"no {kind} began in the last {int(cap.group(1)) // 12} years"
+        return f"{value:.0f} months since the latest {kind} began"
+    if "relative to its usual level" in phrase:
+        return f"{phrase.split(' relative to')[0]} is {value:.1f}× its usual level"
+    if units.startswith("log(1 + "):
+        inner = units[len("log(1 + "):-1]
+        return f"{label} is {np.expm1(value):,.0f} {inner}"
+    return f"{label} is {value:,.4g}{unit_text}"
+
+
+def driver_sentence(meta: dict, feature: str, value: float, contribution: float) -> str:
+    """One driver in plain language with its exact contribution to the log-odds."""
+    return f"{_describe(meta, feature, value)}: {contribution:+.2f} log-odds"
+
+
+def _history(prepared, trained, months) -> pd.DataFrame:
+    """The model's probabilities at past months (for the risk-over-time chart on region cards)."""
+    times = pd.DatetimeIndex(prepared.features["time"].values)
+    recent = times[times <= prepared.origin][-months:]
+    table = (prepared.features.sel(time=recent).reset_coords(drop=True)
+             .to_dataframe(["region", "time"]))[list(trained.X_origin.columns)]
+    p = trained.model.predict_proba(table)[:, 1]
+    return pd.DataFrame({"region_id": table.index.get_level_values("region"),
+                         "horizon": trained.horizon,
+                         "time": table.index.get_level_values("time"), "probability": p})
+
+
+def index_only_scores(project: Project, prepared: Prepared, index: pd.DataFrame,
+                      horizon: int) -> pd.DataFrame:
+    """Scores when no model can be trained (no outcome): the index and its classes only."""
+    regions = project.regions.index
+    idx = index.reindex(regions)
+    score = idx["index_score"].to_numpy(dtype=float)
+    classes = np.asarray(RISK_CLASSES, dtype=object)[np.digitize(np.nan_to_num(score, nan=-1),
+                                                                  INDEX_CLASS_BREAKS)]
+    classes[np.isnan(score)] = None
+    nan = np.full(len(regions), np.nan)
+    return pd.DataFrame({
+        "region_id": np.asarray(regions, dtype=object),
+        "name": project.regions["name"].to_numpy(dtype=object),
+        "parent_id": project.regions["parent_id"].to_numpy(dtype=object),
+        "origin": prepared.origin, "horizon": horizon,
+        "probability": nan, "lower": nan, "upper": nan, "risk_class": classes,
+        "index_score": score, "reliability": idx["reliability"].to_numpy(dtype=float),
+        "low_reliability": idx["low_reliability"].to_numpy(dtype=bool), "margin": nan,
+        "change": nan, "drivers_up": "", "drivers_down": "",
+    })
+
+
+def to_json(value) -> str:
+    """Compact JSON for manifests (dates as ISO text)."""
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def model_dir(run_dir: Path, horizon: int) -> Path:
+    """Where a run keeps the model of one horizon."""
+    return Path(run_dir) / "models" / f"h{horizon:02d}"

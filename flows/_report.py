@@ -1,0 +1,151 @@
+"""Fill a ReportData from a run's results and write the report, the maps and the exports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from forewarn.features._demo import DEMO_LABEL
+from forewarn.flows._publish import latest_run
+from forewarn.reports import ReportData, write_exports, write_maps, write_report
+
+__all__ = ["report_data", "write_run_reports"]
+
+_BACKTEST_NAMES = {"top10_share": "top10", "top20_share": "top20", "top30_share": "top30"}
+
+
+def _parents(regions):
+    """Parent outlines (countries / sub-regions), dissolved from the regions themselves."""
+    if regions["parent_id"].isna().any():
+        return None
+    parents = regions.dissolve(by="parent_id")[["geometry"]]
+    parents.index.name = "region_id"
+    parents["name"] = parents.index
+    parents["parent_id"] = None
+    parents["level"] = "parent"
+    return parents[["name", "parent_id", "level", "geometry"]]
+
+
+def _backtest_tables(out_dir: Path, kind: str):
+    """The newest backtest's overall metrics and calibration points, if one was run."""
+    folder = latest_run(out_dir, "latest-backtest")
+    if folder is None or not (folder / "metrics.parquet").is_file():
+        return None, None
+    metrics = pd.read_parquet(folder / "metrics.parquet").rename(columns=_BACKTEST_NAMES)
+    calibration = None
+    predictions = folder / "predictions.parquet"
+    if predictions.is_file():
+        p = pd.read_parquet(predictions, columns=["model", "horizon", "y", "probability"])
+        p = p[p["model"] == kind]
+        if len(p):
+            p["bin"] = p.groupby("horizon")["probability"].transform(
+                lambda s: pd.qcut(s.rank(method="first"), 10, labels=False))
+            calibration = (p.groupby(["horizon", "bin"])
+                           .agg(predicted=("probability", "mean"), observed=("y", "mean"),
+                                n=("y", "size")).reset_index())
+    return metrics, calibration
+
+
+def _hierarchy(spec) -> pd.DataFrame:
+    rows = []
+    parent_of = {c: n.id for n in spec.nodes for c in n.children}
+    weight_of = {}
+    for n in spec.nodes:
+        weights = n.weights or [1.0] * len(n.children)
+        weight_of.update(dict(zip(n.children, weights)))
+    for n in spec.nodes:
+        rows.append({"node": n.id, "parent": parent_of.get(n.id), "level": "node",
+                     "aggregation": n.aggregation, "weight": weight_of.get(n.id, 1.0),
+                     "label": n.label or n.id})
+    for leaf in spec.leaves:
+        rows.append({"node": leaf.id, "parent": parent_of.get(leaf.id), "level": "indicator",
+                     "aggregation": None, "weight": weight_of.get(leaf.id, 1.0),
+                     "label": leaf.label or leaf.id})
+    return pd.DataFrame(rows)
+
+
+def _data_age(result) -> pd.DataFrame:
+    age = result.prepared.age.sel(time=result.prepared.origin).to_dataframe()
+    age = age.drop(columns=[c for c in age if c == "time"])
+    long = age.rename_axis("region_id").reset_index().melt(
+        id_vars="region_id", var_name="indicator", value_name="age_months")
+    long["missing"] = long["age_months"].isna()
+    return long
+
+
+def _sources(project) -> pd.DataFrame:
+    obs = project.observations
+    latest = obs.groupby("indicator")["period"].max()
+    rows = []
+    for source, entries in pd.Series({i.id: i.source for i in project.catalogue.values()}
+                                     ).groupby(lambda k: project.catalogue[k].source):
+        ids = list(entries.index)
+        licences = sorted({project.catalogue[i].licence for i in ids if project.catalogue[i].licence})
+        rows.append({"source": source, "licence": "; ".join(licences) or "not stated",
+                     "indicators": ", ".join(project.catalogue[i].label for i in ids),
+                     "latest_period": max((latest.get(i, "") for i in ids), default="")})
+    return pd.DataFrame(rows)
+
+
+def report_data(result, change=None, previous_as_of=None) -> ReportData:
+    """The report bundle of a run (see :class:`forewarn.reports.ReportData`)."""
+    from forewarn.flows._pipeline import specs_from_config
+    from forewarn.models import make_model_card, shape_functions
+
+    project = result.project
+    config = project.config
+    _, model_spec, _ = specs_from_config(config)
+    backtest, calibration = _backtest_tables(config.output_dir, model_spec.kind)
+    shapes, card = None, {}
+    if result.trained:
+        h = max(result.trained)
+        trained = result.trained[h]
+        X = trained.X_train
+        # A feature never observed in training has no range to draw; it contributes nothing.
+        empty = X.columns[X.isna().all()]
+        shapes = shape_functions(trained.model, X.fillna({c: 0.0 for c in empty}))
+        shapes = shapes[~shapes["feature"].isin(empty)].rename(columns={"value": "x"})
+        card = asdict(make_model_card(trained.model, trained.X_train, trained.y_train))
+        card["horizon_months"] = h
+    index_cols = [c for c in result.index.columns
+                  if not c.startswith(("contribution_", "scaled_"))]
+    return ReportData(
+        project_name=config.name,
+        as_of=result.prepared.as_of,
+        horizons=tuple(config.horizons),
+        demo_label=DEMO_LABEL if config.demo else None,
+        regions=project.regions,
+        parents=_parents(project.regions),
+        scores=result.scores,
+        class_breaks=model_spec.class_breaks if result.trained else (3.5, 5.0, 6.5),
+        explanations=result.explanations,
+        base_values=dict(result.base_values),
+        features=result.feature_meta,
+        drivers=result.drivers,
+        history=result.history,
+        change=change,
+        previous_as_of=previous_as_of,
+        backtest=backtest,
+        calibration=calibration,
+        shape_functions=shapes,
+        index_hierarchy=_hierarchy(result.index_spec),
+        index_scores=result.index[index_cols].reset_index(),
+        data_age=_data_age(result),
+        sources=_sources(project),
+        model_card=card,
+        detail_regions=(),
+    )
+
+
+def write_run_reports(result, folder: Path, change, previous_as_of, progress) -> list[Path]:
+    """Write report.html, maps/ and the GIS exports of a run into ``folder``."""
+    data = report_data(result, change, previous_as_of)
+    folder = Path(folder)
+    write_report(data, folder / "report.html")
+    maps = write_maps(data, folder / "maps")
+    exports = write_exports(data, folder)
+    progress.say(f"      report.html, {len(maps)} map files, {len(exports)} exports")
+    return [folder / "report.html", *maps, *exports]
+

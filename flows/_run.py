@@ -1,0 +1,345 @@
+"""`forewarn run` as plain functions: the stages in order, the run folder, the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from forewarn.errors import InputError
+from forewarn.features._demo import DEMO_LABEL
+from forewarn.flows._config import Config
+from forewarn.flows._pipeline import (
+    Forecast,
+    Prepared,
+    Trained,
+    compute_index_at_origin,
+    feature_table,
+    forecast_scores,
+    index_only_scores,
+    model_dir,
+    prepare,
+    specs_from_config,
+    train,
+)
+from forewarn.flows._project import Project, input_hashes, load_project
+from forewarn.flows._publish import RunFolder, latest_run, new_run_id
+
+__all__ = ["RunResult", "Progress", "STAGES", "run_stages", "finish_stages", "publish_run",
+           "add_change", "cache_key", "package_versions", "PACKAGES"]
+
+#: Packages whose versions every manifest records.
+PACKAGES = ("forewarn", "numpy", "pandas", "xarray", "scikit-learn", "geopandas", "shapely",
+            "pyogrio", "shap", "prefect", "dask", "pyarrow", "skops", "matplotlib")
+
+
+class Progress:
+    """Stage-by-stage progress a person can follow: name, counts, time (to standard error)."""
+
+    def __init__(self, stages: int, stream=None, quiet: bool = False):
+        self.total = stages
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def stage(self, name: str):
+        return _Stage(self, name)
+
+    def say(self, text: str):
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+
+class _Stage:
+    def __init__(self, progress: Progress, name: str):
+        self.progress, self.name, self.detail = progress, name, ""
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        p = self.progress
+        p.done += 1
+        p.say(f"[{p.done}/{p.total}] {self.name} ...")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        took = time.perf_counter() - self.t0
+        self.progress.timings[self.name] = round(took, 3)
+        if exc_type is None:
+            detail = f" {self.detail}" if self.detail else ""
+            self.progress.say(f"      done in {took:.1f} s.{detail}")
+        return False
+
+
+@dataclass
+class RunResult:
+    """What a run produced; ``forewarn.run`` returns it and the CLI writes it."""
+
+    project: Project
+    prepared: Prepared
+    scores: pd.DataFrame
+    explanations: pd.DataFrame
+    drivers: pd.DataFrame
+    history: pd.DataFrame
+    base_values: dict
+    index: pd.DataFrame
+    index_spec: object
+    bounds: object
+    trained: dict
+    feature_meta: pd.DataFrame
+    run_dir: Path | None = None
+    timings: dict = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+
+
+def cache_key(config: Config, as_of, parts: dict) -> str:
+    """Content key of a stage: the inputs' hashes, the as-of date, the specs, the versions."""
+    text = json.dumps({"inputs": input_hashes(config), "as_of": str(pd.Timestamp(as_of).date()),
+                       "seed": config.seed, "parts": parts,
+                       "versions": {p: _version(p) for p in PACKAGES}}, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _version(package):
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_dir, progress):
+    """Train one horizon's model, or load it when the same inputs trained it before.
+
+    The cache is keyed on content (input file hashes, as-of date, specs, package versions), so a
+    run that crashed after training one horizon does not train it again. Models are stored with
+    skops and loaded with an explicit list of trusted types, never with pickle.
+    """
+    from forewarn.models import load_model, make_model_card, save_model
+
+    key = cache_key(project.config, prepared.as_of, {
+        "stage": "train", "horizon": horizon, "features": feature_spec.to_dict(),
+        "model": {k: v for k, v in asdict(model_spec).items()
+                  if k in ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
+                           "train_every")}})
+    folder = Path(cache_dir) / "models" / key if cache_dir else None
+    if folder is not None and (folder / "model.skops").is_file():
+        try:
+            model, _ = load_model(folder)
+            trained = train(project, prepared, horizon, model_spec, project.config.seed,
+                            fit=False)
+            trained.model = model
+            progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
+            return trained
+        except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
+            progress.say(f"      cache entry {folder.name} unusable ({exc}); training again")
+    trained = train(project, prepared, horizon, model_spec, project.config.seed)
+    if folder is not None:
+        card = make_model_card(trained.model, trained.X_train, trained.y_train)
+        save_model(trained.model, folder, card)
+    return trained
+
+
+STAGES = ("load and validate inputs", "as-of panel and features", "composite index",
+          "train models", "score and explain", "publish")
+
+
+def run_stages(config: Config, as_of=None, progress: Progress | None = None,
+               cache_dir=None) -> RunResult:
+    """Every stage of a forecast but publishing; the plain function the flow's tasks call."""
+    progress = progress or Progress(len(STAGES), quiet=True)
+    as_of = pd.Timestamp(as_of) if as_of is not None else config.resolved_as_of()
+    with progress.stage(STAGES[0]) as st:
+        feature_spec, model_spec, index_choice = specs_from_config(config)
+        project = load_project(config)
+        st.detail = (f"{len(project.regions)} regions, {len(project.observations):,} "
+                     "observations")
+        if project.config.demo:
+            progress.say(f"      {DEMO_LABEL}")
+    with progress.stage(STAGES[1]) as st:
+        prepared = prepare(project, as_of, feature_spec, cache_dir=cache_dir)
+        st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
+                     f"{len(prepared.features.data_vars)} features")
+    return finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
+                         cache_dir)
+
+
+def finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
+                  cache_dir) -> RunResult:
+    """Index, training, scoring and explanation for a prepared origin."""
+    with progress.stage(STAGES[2]) as st:
+        spec, bounds, result = compute_index_at_origin(project, prepared, index_choice)
+        index = _index_table(result)
+        st.detail = f"index '{spec.name}', {int(index['low_reliability'].sum())} regions " \
+                    "flagged for low reliability"
+    meta = feature_table(prepared.features, project.catalogue)
+    trained: dict[int, Trained] = {}
+    forecasts: list[Forecast] = []
+    horizons = project.config.horizons
+    with progress.stage(STAGES[3]) as st:
+        if project.outcome is None:
+            st.detail = "no outcome in the config: index only, no model"
+        else:
+            for h in horizons:
+                t0 = time.perf_counter()
+                trained[h] = _train_cached(project, prepared, h, model_spec, feature_spec,
+                                           cache_dir, progress)
+                progress.say(f"      {h}-month horizon: {len(trained[h].X_train):,} training "
+                             f"rows, {trained[h].X_train.shape[1]} features "
+                             f"({time.perf_counter() - t0:.1f} s)")
+            st.detail = f"{model_spec.kind} model for horizons {list(horizons)} months"
+    with progress.stage(STAGES[4]) as st:
+        if trained:
+            forecasts = [forecast_scores(project, prepared, trained[h], index, model_spec, meta)
+                         for h in horizons]
+            scores = pd.concat([f.scores for f in forecasts], ignore_index=True)
+            explanations = pd.concat([f.explanations for f in forecasts], ignore_index=True)
+            drivers = pd.concat([f.drivers for f in forecasts], ignore_index=True)
+            history = pd.concat([f.history for f in forecasts], ignore_index=True)
+            base_values = {f.horizon: f.base_value for f in forecasts}
+        else:
+            scores = pd.concat([index_only_scores(project, prepared, index, h) for h in horizons],
+                               ignore_index=True)
+            explanations = drivers = history = pd.DataFrame()
+            base_values = {}
+        st.detail = f"{len(scores)} scores"
+    return RunResult(project, prepared, scores, explanations, drivers, history, base_values,
+                     index, spec, bounds, trained, meta, timings=dict(progress.timings))
+
+
+def _index_table(result) -> pd.DataFrame:
+    """Index results at the origin as a table by region: score, nodes, reliability, contributions."""
+    ds = result
+    scalar = [v for v in ds.data_vars if ds[v].dims == ("region",)]
+    table = ds[scalar].to_dataframe()
+    contrib = ds["contribution"].to_pandas().add_prefix("contribution_")
+    out = table.join(contrib)
+    out.index = out.index.astype(str)
+    out.index.name = "region_id"
+    return out.drop(columns=[c for c in ("time",) if c in out])
+
+
+def _previous(out_dir: Path):
+    """Scores of the newest complete run in ``out_dir`` (for the change since last run)."""
+    prev = latest_run(out_dir)
+    if prev is None or not (prev / "scores.parquet").is_file():
+        return None, None
+    return prev, pd.read_parquet(prev / "scores.parquet")
+
+
+def add_change(result: RunResult, out_dir: Path, progress: Progress):
+    """Fill ``change`` (probability now minus the previous run's) and its exact decomposition."""
+    from forewarn.models import explain_change, load_model
+
+    prev_dir, prev = _previous(out_dir)
+    if prev is None:
+        return None, None
+    scores = result.scores
+    merged = scores[["region_id", "horizon"]].merge(
+        prev[["region_id", "horizon", "probability"]], on=["region_id", "horizon"], how="left")
+    scores["change"] = scores["probability"].to_numpy() - merged["probability"].to_numpy()
+    parts = []
+    for h, trained in result.trained.items():
+        folder = model_dir(prev_dir, h)
+        x_path = prev_dir / f"inputs_h{h:02d}.parquet"
+        if not (folder / "model.skops").is_file() or not x_path.is_file():
+            continue
+        try:
+            old_model, _ = load_model(folder)
+            old_X = pd.read_parquet(x_path)
+            change = explain_change(old_model, old_X, trained.model, trained.X_origin)
+        except InputError as exc:
+            progress.say(f"      change since the previous run not decomposed for {h} months: "
+                         f"{exc}")
+            continue
+        parts.append(_change_table(change, h))
+    prev_as_of = pd.Timestamp(json.loads((prev_dir / "manifest.json").read_text())["as_of"])
+    return (pd.concat(parts, ignore_index=True) if parts else None), prev_as_of
+
+
+def _change_table(change, horizon) -> pd.DataFrame:
+    feats = change.inputs.copy()
+    feats.index = feats.index.astype(str)
+    long = (feats.rename_axis("region_id").reset_index()
+            .melt(id_vars="region_id", var_name="feature", value_name="contribution"))
+    long["part"] = "feature"
+    model = pd.DataFrame({"region_id": change.model.index.astype(str), "feature": None,
+                          "contribution": change.model.to_numpy(), "part": "model"})
+    out = pd.concat([long, model], ignore_index=True)
+    out.insert(1, "horizon", horizon)
+    return out[["region_id", "horizon", "part", "feature", "contribution"]]
+
+
+def package_versions() -> dict:
+    return {p: _version(p) for p in PACKAGES}
+
+
+def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
+                write_reports=True) -> Path:
+    """Write the run folder atomically and point ``OUT/latest`` at it; return its path."""
+    from forewarn.models import make_model_card, save_model
+
+    progress = progress or Progress(len(STAGES), quiet=True)
+    out_dir = Path(out_dir)
+    config = result.project.config
+    with progress.stage(STAGES[5]) as st:
+        change, prev_as_of = add_change(result, out_dir, progress)
+        run_id = new_run_id(result.prepared.as_of)
+        with RunFolder(out_dir, run_id) as run:
+            d = run.path
+            scores = result.scores
+            scores.to_parquet(d / "scores.parquet", index=False)
+            scores.to_csv(d / "scores.csv", index=False, date_format="%Y-%m-%d")
+            if len(result.explanations):
+                result.explanations.to_parquet(d / "explanations.parquet", index=False)
+                result.drivers.to_parquet(d / "drivers.parquet", index=False)
+                result.history.to_parquet(d / "history.parquet", index=False)
+            if change is not None:
+                change.to_parquet(d / "change.parquet", index=False)
+            result.index.reset_index().to_parquet(d / "index.parquet", index=False)
+            result.bounds.save(d / "index_bounds.json")
+            for h, trained in result.trained.items():
+                card = make_model_card(trained.model, trained.X_train, trained.y_train)
+                save_model(trained.model, model_dir(d, h), card)
+                trained.X_origin.to_parquet(d / f"inputs_h{h:02d}.parquet")
+            if write_reports:
+                from forewarn.flows._report import write_run_reports
+
+                write_run_reports(result, d, change, prev_as_of, progress)
+            run.manifest.update({
+                "as_of": str(result.prepared.as_of.date()),
+                "origin": str(result.prepared.origin.date()),
+                "horizons": list(config.horizons),
+                "seed": config.seed,
+                "demo": config.demo,
+                "label": DEMO_LABEL if config.demo else None,
+                "config": config.describe(),
+                "input_hashes": input_hashes(config),
+                "versions": package_versions(),
+                "base_values": {str(h): v for h, v in result.base_values.items()},
+                "regions": int(len(result.project.regions)),
+                "features": list(result.feature_meta.index),
+                "previous_run_as_of": str(prev_as_of.date()) if prev_as_of is not None else None,
+                "timings": {**result.timings},
+            })
+        st.detail = f"run {run_id}"
+    run.manifest["timings"][STAGES[5]] = progress.timings.get(STAGES[5])
+    _rewrite_manifest(run.final, run.manifest)
+    result.run_dir = run.final
+    result.manifest = run.manifest
+    return run.final
+
+
+def _rewrite_manifest(run_dir: Path, manifest: dict):
+    """Add the publish stage's own timing (known only once the folder is in place)."""
+    path = run_dir / "manifest.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,208 @@
+"""Specs of the run stages read from the config's [model] and [schedules] sections."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forewarn.errors import InputError, Problem
+
+__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice"]
+
+_MODEL_KINDS = ("additive", "elastic_net")
+
+
+def _unknown(table, allowed, where):
+    out = []
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            out.append(Problem(where, f"names unknown field '{key}'.{hint} Fields: "
+                               f"{', '.join(allowed)}.", column=key))
+    return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model to train and how its output is classed.
+
+    Parameters
+    ----------
+    kind : {"additive", "elastic_net"}
+        ``additive``: monotone additive boosting (one shape function per feature);
+        ``elastic_net``: penalised logistic regression with the penalty chosen on later times.
+    additive, elastic_net : dict
+        Keyword parameters of each family's estimator (config tables ``[model.additive]`` and
+        ``[model.elastic_net]``; see ``forewarn.models.AdditiveBoosting`` and
+        ``ElasticNetLogit``). Both are kept, so a backtest can compare the two families.
+    target_rule : {"event", "surge"}
+        ``event``: an outcome value > 0 is an event; ``surge``: a count above
+        ``surge_factor`` times the region's median of the previous 36 months.
+    surge_factor : float
+        See ``target_rule``. [-]
+    class_breaks : tuple of float
+        Probabilities where the classes "medium", "high" and "very high" start. [-]
+    drivers : int
+        Drivers listed per region and side. [-]
+    top_regions : int
+        Regions with a card in the report. [-]
+    train_every : int
+        Keep training rows every this many months, counted back from the origin (1 keeps all);
+        consecutive months share most of their target window. [months]
+    """
+
+    kind: str = "additive"
+    additive: dict = field(default_factory=dict)
+    elastic_net: dict = field(default_factory=dict)
+    target_rule: str = "event"
+    surge_factor: float = 2.0
+    class_breaks: tuple = (0.05, 0.15, 0.30)
+    drivers: int = 3
+    top_regions: int = 10
+    train_every: int = 1
+
+    def __post_init__(self):
+        where = "config [model]"
+        problems = []
+        if self.kind not in _MODEL_KINDS:
+            problems.append(Problem(where, f"'kind' is {self.kind!r}; use one of "
+                                    f"{', '.join(map(repr, _MODEL_KINDS))}.", column="kind"))
+        if self.target_rule not in ("event", "surge"):
+            problems.append(Problem(where, f"'target_rule' is {self.target_rule!r}; use 'event' "
+                                    "or 'surge'.", column="target_rule"))
+        b = tuple(self.class_breaks)
+        if len(b) != 3 or any(not isinstance(x, (int, float)) for x in b) or \
+                not 0 < b[0] < b[1] < b[2] < 1:
+            problems.append(Problem(where, f"'class_breaks' is {list(b)!r}; give three "
+                                    "increasing probabilities between 0 and 1, e.g. "
+                                    "[0.05, 0.15, 0.3].", column="class_breaks"))
+        for name in ("drivers", "top_regions", "train_every"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                problems.append(Problem(where, f"'{name}' is {v!r}; use a whole number >= 1.",
+                                        column=name))
+        if problems:
+            raise InputError(problems)
+        object.__setattr__(self, "class_breaks", b)
+
+    @classmethod
+    def from_config(cls, table: dict) -> ModelSpec:
+        """Build from the config's ``[model]`` table (``[model.params]`` holds estimator params)."""
+        allowed = ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
+                   "class_breaks", "drivers", "top_regions", "train_every")
+        problems = _unknown(table, allowed, "config [model]")
+        for family in ("additive", "elastic_net"):
+            if family in table and not isinstance(table[family], dict):
+                problems.append(Problem("config [model]", f"'{family}' must be a table "
+                                        f"[model.{family}] of estimator parameters.",
+                                        column=family))
+        if problems:
+            raise InputError(problems)
+        values = {k: (tuple(v) if k == "class_breaks" else v) for k, v in table.items()}
+        for family in ("additive", "elastic_net"):
+            # TOML arrays become tuples: the estimators take sequences of candidates.
+            values[family] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in table.get(family, {}).items()}
+        return cls(**values)
+
+    @property
+    def params(self) -> dict:
+        """Parameters of the configured family's estimator."""
+        return dict(getattr(self, self.kind))
+
+    def estimator(self, directions: dict, seed: int, horizon: int):
+        """A fresh, unfitted estimator of this spec for ``horizon``.
+
+        The time-ordered folds leave ``horizon`` months out between training and validation,
+        so validation targets never overlap the training ones.
+        """
+        from forewarn.models import AdditiveBoosting, ElasticNetLogit
+
+        # The folds count distinct training times, which are train_every months apart.
+        gap = -(-horizon // self.train_every)
+        params = {"random_state": seed, "gap": gap, **self.params}
+        try:
+            if self.kind == "additive":
+                return AdditiveBoosting(directions=directions, **params)
+            return ElasticNetLogit(**params)
+        except TypeError as exc:  # an unknown keyword in [model.<kind>]
+            raise InputError(Problem("config [model]", f"[model.{self.kind}] {exc}; see the "
+                                     "estimator's documentation for its parameters.",
+                                     column=self.kind)) from None
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """Which index hierarchy to compute: a shipped spec by name or a TOML file."""
+
+    spec: str = "demo"
+
+    @classmethod
+    def from_config(cls, table: dict, base: Path | None) -> IndexChoice:
+        problems = _unknown(table, ("spec",), "config [index]")
+        if problems:
+            raise InputError(problems)
+        spec = table.get("spec", "demo")
+        if spec not in ("demo", "inform") and base is not None:
+            spec = str((base / spec).resolve())
+        return cls(spec)
+
+    def load(self):
+        from forewarn.index import demo_spec, inform_spec, load_index_spec
+
+        if self.spec == "demo":
+            return demo_spec()
+        if self.spec == "inform":
+            return inform_spec()
+        return load_index_spec(self.spec)
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """Cron schedules of the served flows (``forewarn serve``); empty strings disable one.
+
+    Parameters
+    ----------
+    forecast : str
+        Cron of the forecast flow (default: the 5th of each month at 06:00).
+    backtest : str
+        Cron of the backtest flow (default: quarterly, the 1st at 07:00).
+    timezone : str
+        Time zone of both schedules.
+    """
+
+    forecast: str = "0 6 5 * *"
+    backtest: str = "0 7 1 1,4,7,10 *"
+    timezone: str = "UTC"
+
+    def __post_init__(self):
+        from prefect.client.schemas.schedules import CronSchedule
+
+        problems = []
+        for name in ("forecast", "backtest"):
+            value = getattr(self, name)
+            if not value:
+                continue
+            try:
+                CronSchedule(cron=value, timezone="UTC")
+            except ValueError:
+                problems.append(Problem("config [schedules]", f"'{name}' is {value!r}, not a "
+                                        "cron expression; write five fields, e.g. '0 6 5 * *' "
+                                        "(06:00 on the 5th of each month).", column=name))
+        try:
+            CronSchedule(cron="0 0 * * *", timezone=self.timezone)
+        except ValueError:
+            problems.append(Problem("config [schedules]", f"'timezone' is {self.timezone!r}; "
+                                    "use an IANA name such as 'UTC' or 'Africa/Nairobi'.",
+                                    column="timezone"))
+        if problems:
+            raise InputError(problems)
+
+    @classmethod
+    def from_config(cls, table: dict) -> ScheduleSpec:
+        problems = _unknown(table, ("forecast", "backtest", "timezone"), "config [schedules]")
+        if problems:
+            raise InputError(problems)
+        return cls(**table)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install Debian's chromium for the report's browser test. Only as root with apt-get;
+# otherwise say why and exit 3 so the test skips with that reason.
+set -euo pipefail
+if command -v chromium >/dev/null 2>&1; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "not root: install chromium yourself (apt-get install chromium) to run the browser test" >&2
+  exit 3
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "no apt-get on this system: install a Chromium whose binary is called 'chromium'" >&2
+  exit 3
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q chromium >&2

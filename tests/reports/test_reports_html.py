@@ -1,0 +1,214 @@
+"""The HTML report: self-contained, complete, escaped, honest about demo data and baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from .conftest import NASTY, NASTY_ID, UNSCORED_ID, build_report_data
+
+from forewarn.reports import ReportData, render_report, write_report
+
+SECTIONS = ("summary", "map", "ranking", "regions", "method")
+
+
+class _Page(HTMLParser):
+    """Every tag with its attributes, the text, and the content of each script element."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text, self.scripts = [], [], []
+        self._script = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._script = (dict(attrs), [])
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script[0], "".join(self._script[1])))
+            self._script = None
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script[1].append(data)
+        else:
+            self.text.append(data)
+
+
+def parse(html) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def test_every_reference_stays_inside_the_file(report_html):
+    page = parse(report_html)
+    refs = [(tag, name, value) for tag, attrs in page.tags for name, value in attrs.items()
+            if name in ("src", "href", "xlink:href", "srcset", "poster", "data", "action")]
+    assert refs, "the report should at least link its own sections"
+    outside = [r for r in refs if not (r[2].startswith("#") or r[2].startswith("data:"))]
+    assert outside == []
+    assert not {t for t, _ in page.tags} & {"link", "iframe", "object", "embed", "img"}
+    for pattern in ("http://", "https://", "//cdn", "@import"):
+        assert pattern not in report_html
+    assert set(re.findall(r"url\(([^)]*)\)", report_html)) <= {
+        "#fw-h0", "#fw-h1", "#fw-h2", "#fw-h3", "#fw-hn", "#fw-lg-h"}
+
+
+def test_every_section_is_there(report_html):
+    page = parse(report_html)
+    ids = {attrs.get("id") for tag, attrs in page.tags if tag == "section"}
+    assert ids == set(SECTIONS)
+    text = " ".join(page.text)
+    for heading in ("What the score means", "What it does not mean", "Risk class",
+                    "How well the model did", "calibration", "When does risk peak",
+                    "How much state capacity is enough?", "The index", "Data sources",
+                    "Model card", "Limits and ethics", "Risk over time", "Data age and gaps",
+                    "What drives the score", "Since the last run", "Scenarios"):
+        assert heading in text, heading
+    assert "not a finding about any community" in text
+    assert "Detected trafficking measures detection as much as trafficking" in text
+    assert "@media print" in report_html and "@page" in report_html
+    assert "5%, 15%, 30%" in text  # the class breaks are stated
+
+
+def test_hostile_region_name_is_text_never_markup(report_html):
+    page = parse(report_html)
+    assert '<script>alert("x")' not in report_html
+    assert report_html.count("<script") == 2  # the data block and the report's own script
+    assert "&lt;script&gt;alert(" in report_html
+    assert any(NASTY in t for t in page.text)
+    assert "Demo <project>" in " ".join(page.text)
+    (blob,) = [body for attrs, body in page.scripts if attrs.get("type") == "application/json"]
+    assert not set("<>&") & set(blob)
+    data = json.loads(blob)
+    assert data["regions"][NASTY_ID]["n"] == NASTY
+
+
+def test_demo_banner_only_on_demo_runs(report_html, small_world):
+    assert 'id="demo-banner"' in report_html
+    assert "DEMO DATA - fictional world" in " ".join(parse(report_html).text)
+    real = render_report(build_report_data(small_world, demo=False, horizons=(6,)))
+    assert 'id="demo-banner"' not in real and "DEMO" not in real
+
+
+def test_ranking_lists_every_region_and_flags_low_reliability(report_data, report_html):
+    page = parse(report_html)
+    rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-parent" in attrs]
+    assert len(rows) == len(report_data.regions) * len(report_data.horizons)
+    n_low = int(report_data.scores["low_reliability"].sum())
+    assert sum(attrs.get("class") == "low" for attrs in rows) == n_low
+    assert report_html.count("&#9888; low</span>") == n_low
+    unscored = report_data.regions.at[UNSCORED_ID, "name"]
+    assert unscored in " ".join(page.text) and "no score" in " ".join(page.text)
+
+
+def test_cards_cover_the_top_regions_and_the_requested_ones(report_data, report_html):
+    page = parse(report_html)
+    cards = [attrs["id"] for tag, attrs in page.tags if tag == "article"]
+    top = set()
+    for h in report_data.horizons:
+        s = report_data.scores[report_data.scores["horizon"] == h]
+        top |= set(s.nlargest(10, "probability")["region_id"])
+    assert len(cards) == len(top | {NASTY_ID})
+    assert re.search(r'<article class="card" id="card-\d+">\s*<header><h3>&lt;script&gt;',
+                     report_html)
+    assert report_html.count('class="chart bars"') >= len(cards)
+
+
+def test_backtest_says_plainly_when_a_baseline_wins(report_html):
+    text = " ".join(parse(report_html).text)
+    assert "At 3 months, the model beats every baseline" in text
+    assert ("At 12 months, it does not beat the \u201cpersistence\u201d baseline on Average "
+            "precision (0.300 against 0.350)") in text
+
+
+def test_planners_questions_are_answered_from_the_shape_functions(report_html):
+    text = " ".join(parse(report_html).text)
+    assert "Risk is highest about 6 months after a conflict begins" in text
+    assert re.search(r"by a score of about \d+, 90% of the drop in risk", text)
+
+
+def test_linear_state_capacity_has_no_threshold(report_data):
+    sf = report_data.shape_functions.copy()
+    cap = sf["feature"] == "state_capacity"
+    sf.loc[cap, "contribution"] = -0.02 * sf.loc[cap, "x"]
+    html = render_report(dataclasses.replace(report_data, shape_functions=sf))
+    assert "straight line, so there is no point where more capacity stops helping" in html
+    assert "every 10 more points change the score by -0.20 log-odds" in html
+
+
+def test_first_run_says_there_is_nothing_to_compare(small_world):
+    html = render_report(build_report_data(small_world, previous=False, horizons=(3,)))
+    text = " ".join(parse(html).text)
+    assert "This is the first run: there is no previous run to compare with." in text
+    assert "There is no previous run to compare with." in text
+    assert "\u2014" in text  # the change column reads an em dash, not zero
+
+
+def test_optional_parts_may_be_missing(report_data):
+    bare = ReportData(project_name="bare", as_of=report_data.as_of, horizons=(3,),
+                      demo_label=None, regions=report_data.regions,
+                      scores=report_data.scores[report_data.scores["horizon"] == 3])
+    text = " ".join(parse(render_report(bare)).text)
+    assert "No backtest was run for this report" in text
+    assert "This model has no feature for the time since a conflict began" not in text
+    assert "No global driver view for this run." in text
+
+
+def test_write_report_creates_the_folder(report_data, tmp_path):
+    path = write_report(report_data, tmp_path / "run" / "report.html", top_n=2)
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_file_stays_small_for_many_regions(report_data):
+    # 5x the regions by copying them under new ids: the size grows with the table, not faster.
+    regions = pd.concat([report_data.regions.rename(index=lambda r, k=k: f"{r}-{k}")
+                         for k in range(5)])
+    scores = pd.concat([report_data.scores.assign(region_id=lambda d, k=k: d["region_id"] + f"-{k}")
+                        for k in range(5)])
+    big = dataclasses.replace(report_data, regions=regions, scores=scores, detail_regions=())
+    assert len(render_report(big).encode()) < 3_000_000
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda d: dataclasses.replace(d, scores=d.scores.drop(columns=["lower"])),
+     r"ReportData.scores lacks the columns \['lower'\]"),
+    (lambda d: dataclasses.replace(d, scores=d.scores.assign(
+        region_id=d.scores["region_id"].replace("XA01", "ZZ99"))),
+     r"region_id\(s\) \['ZZ99'\] that are not in ReportData.regions"),
+    (lambda d: dataclasses.replace(d, horizons=(3,)),
+     r"horizon\(s\) \[12\] that are not in ReportData.horizons \(3,\)"),
+    (lambda d: dataclasses.replace(d, class_breaks=(0.3, 0.1, 0.5)),
+     r"class_breaks is \(0.3, 0.1, 0.5\); give 3 increasing probabilities"),
+    (lambda d: dataclasses.replace(d, scores=d.scores.assign(risk_class="severe")),
+     r"risk_class value\(s\) \['severe'\]; use one of"),
+    (lambda d: dataclasses.replace(d, scores=d.scores.assign(
+        risk_class=d.scores["risk_class"].where(d.scores["probability"].isna(), "low"))),
+     r"derive risk_class from the same breaks"),
+    (lambda d: dataclasses.replace(d, scores=pd.concat([d.scores, d.scores.head(1)])),
+     r"more than one row for region 'XA01'"),
+    (lambda d: dataclasses.replace(d, regions=d.regions.set_crs(None, allow_override=True)),
+     r"ReportData.regions has no CRS"),
+])
+def test_broken_report_data_is_refused_with_the_fix(report_data, change, match):
+    with pytest.raises(ValueError, match=match):
+        render_report(change(report_data))
+
+
+def test_not_a_report_data(report_data):
+    with pytest.raises(TypeError, match="render_report needs a forewarn.reports.ReportData; "
+                                        "got dict"):
+        render_report({"scores": report_data.scores})
+    with pytest.raises(ValueError, match="'top_n' must be a whole number >= 0; got -1"):
+        render_report(report_data, top_n=-1)

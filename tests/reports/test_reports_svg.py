@@ -1,0 +1,69 @@
+"""Small pieces by hand: projection, SVG paths, escaping in charts, wording of numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from forewarn.reports._common import interval, pct, points
+from forewarn.reports._html import _enough, _peak
+from forewarn.reports._svg import MapFrame, drivers_svg, history_svg
+
+
+def test_frame_keeps_north_up_and_shrinks_longitudes_by_latitude():
+    frame = MapFrame((0, 58, 2, 62), width=100, margin=0)
+    assert frame.k == pytest.approx(math.cos(math.radians(60)))
+    # At 60 degrees, 2 degrees of longitude are as long as 1 of latitude.
+    assert frame.height == pytest.approx(100 * 4 / (2 * 0.5))
+    north = frame.project(shapely.Point(0, 62))
+    south = frame.project(shapely.Point(2, 58))
+    assert (north.x, north.y) == pytest.approx((0, 0))
+    assert (south.x, south.y) == pytest.approx((100, 400))
+
+
+def test_path_draws_holes_as_separate_rings():
+    ring = shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6))
+    d = MapFrame((0, 0, 10, 10), width=100, margin=0).path(ring)
+    assert d.count("M") == 2 and d.count("Z") == 2
+    assert d.startswith("M") and "nan" not in d
+
+
+def test_chart_text_is_escaped():
+    svg = drivers_svg([("<b>bold</b> & co", 0.5)], [("low", -0.25)])
+    assert "<b>" not in svg and "&lt;b&gt;bold&lt;/b&gt; &amp; co" in svg
+    assert drivers_svg([], []) == ""
+    assert history_svg({}, (0.05, 0.15, 0.3), {}) == ""
+
+
+def test_numbers_read_plainly():
+    assert [pct(v) for v in (0.004, 0.05, 0.0999, 0.123, 1.0)] == ["0.4%", "5.0%", "10%", "12%",
+                                                                    "100%"]
+    assert pct(np.nan) == "n/a"
+    assert interval(0.05, 0.2) == "5.0% to 20%" and interval(np.nan, 0.2) == "not available"
+    assert [points(v) for v in (0.031, -0.004, 0.0, np.nan)] == ["+3.1 pp", "\u22120.4 pp",
+                                                                  "\u00b10.0 pp", "\u2014"]
+
+
+def _curve(x, y):
+    return pd.DataFrame({"x": x, "contribution": y})
+
+
+def test_peak_wording_follows_the_curve_shape():
+    x = np.linspace(0, 60, 61)
+    assert "highest right at the onset" in _peak(_curve(x, np.exp(-x / 10)))[1]
+    assert "keeps rising" in _peak(_curve(x, x / 60))[1]
+    mark, text = _peak(_curve(x, (x / 8) * np.exp(1 - x / 8)))
+    assert mark[0] == 8 and "about 8 months after a conflict begins" in text
+    assert "no change of risk" in _peak(_curve(x, np.zeros_like(x)))[1]
+
+
+def test_enough_wording_follows_the_curve_shape():
+    x = np.linspace(0, 100, 101)
+    assert "higher state capacity goes with a higher score" in _enough(_curve(x, x / 100))[1]
+    assert "straight line" in _enough(_curve(x, -x / 100))[1]
+    mark, text = _enough(_curve(x, np.exp(-x / 10)))
+    assert mark[0] == 24 and "by a score of about 24" in text  # exp(-x/10) <= 0.1 from x = 23.03
