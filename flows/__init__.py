@@ -1,12 +1,14 @@
 """Flows, config loading and the command line: the entry points over the plain functions."""
 
-from forewarn.flows._api import init, resolve_config, validate
+from forewarn.flows._api import backtest, init, resolve_config, run, validate
 from forewarn.flows._config import Config, demo_config, load_config
 from forewarn.flows._project import Project, input_hashes, load_project, write_demo_project
 
 __all__ = [
     "Config",
     "Project",
+    "backtest",
+    "run",
     "demo_config",
     "init",
     "input_hashes",

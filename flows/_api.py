@@ -7,7 +7,7 @@ from pathlib import Path
 from forewarn.flows._config import Config, demo_config, load_config
 from forewarn.flows._project import Project, load_project, write_demo_project
 
-__all__ = ["resolve_config", "validate", "init", "run", "backtest"]
+__all__ = ["resolve_config", "validate", "init", "run", "backtest", "writable_output"]
 
 
 def resolve_config(config=None) -> Config:
@@ -45,6 +45,29 @@ def init(directory) -> Path:
     return write_demo_project(directory)
 
 
+def writable_output(out_dir) -> Path:
+    """Create the output folder (if needed) and check it takes files, before any work starts.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        The folder cannot be created or written (a file in the way, no permission, read-only).
+    """
+    import tempfile
+
+    from forewarn.errors import InputError, Problem
+
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise InputError(Problem(out_dir, f"cannot write here ({exc.strerror}); choose another "
+                                 "output folder with --out or [output] dir.")) from None
+    return out_dir
+
+
 def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     """Run the forecast flow (Prefect) and publish a run folder.
 
@@ -70,7 +93,7 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     from forewarn.flows._prefect import configure_prefect
 
     cfg = resolve_config(config)
-    out_dir = Path(out) if out is not None else Path(cfg.output_dir)
+    out_dir = writable_output(out if out is not None else cfg.output_dir)
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_forecast
 
@@ -82,7 +105,7 @@ def backtest(config=None, out=None, quiet=True):
     from forewarn.flows._prefect import configure_prefect
 
     cfg = resolve_config(config)
-    out_dir = Path(out) if out is not None else Path(cfg.output_dir)
+    out_dir = writable_output(out if out is not None else cfg.output_dir)
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_backtest
 

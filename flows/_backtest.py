@@ -16,8 +16,7 @@ from forewarn.features import make_target
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._config import Config
 from forewarn.flows._pipeline import (
-    compute_index_at_origin,
-    origin_of,
+    horizon_steps,
     outcome_known_until,
     prepare,
     specs_from_config,
@@ -128,7 +127,8 @@ def _directions(project, feature_spec, origin) -> dict:
 
 def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Series:
     """What actually happened after each origin, from the final outcome (never seen in training)."""
-    target = make_target(project.outcome, times, horizon, model_spec.target_rule,
+    target = make_target(project.outcome, times,
+                         horizon_steps(horizon, project.config.frequency), model_spec.target_rule,
                          regions=regions, factor=model_spec.surge_factor)
     return target.to_series()
 
@@ -166,10 +166,12 @@ def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle
     index.index = index.index.set_names(["region", "time"])
     known = trained.known_until
     times = pd.DatetimeIndex(prepared.features["time"].values)
-    past = make_target(project.outcome, times, horizon, model_spec.target_rule,
+    past = make_target(project.outcome, times, horizon_steps(horizon, project.config.frequency),
+                       model_spec.target_rule,
                        regions=prepared.features["region"].values, known_until=known,
                        factor=model_spec.surge_factor)
-    # The last outcome window known at time t ends at min(t, known): its target sits h earlier.
+    # The last outcome window known at time t ends at min(t, known): its target sits one
+    # horizon earlier (in months, which is right for monthly and annual steps alike).
     rows = trained.X_train.index.append(trained.X_origin.index)
     t = month_ordinal(rows.get_level_values("time"))
     last_end = np.minimum(t, int(month_ordinal([known])[0])) - horizon
@@ -265,7 +267,8 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
                 baselines.append(_FromExtra("oracle", "oracle"))
             directions = _directions(project, feature_spec, windows.origins[0])
             factories = {kind: _factory(ModelSpec(**{**model_spec.__dict__, "kind": kind}),
-                                        directions, project.config.seed, h)
+                                        directions, project.config.seed, h,
+                                        12 if config.frequency == "annual" else 1)
                          for kind in spec.models}
             make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
                               progress)
@@ -290,9 +293,9 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     return run
 
 
-def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int):
+def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_months: int):
     def make():
-        return spec.estimator(directions, seed, horizon)
+        return spec.estimator(directions, seed, horizon, step_months)
     return make
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,10 @@ class Config:
             problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r}; "
                                     "give whole numbers of months >= 1, e.g. [6, 12].",
                                     column="horizons"))
+        if self.frequency == "annual" and any(h % 12 for h in self.horizons):
+            problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r} "
+                                    "but the project is annual; give whole years in months, "
+                                    "e.g. [12, 24].", column="horizons"))
         if self.outcome_lag_days < 0:
             problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
                                     column="outcome_lag_days"))
@@ -145,7 +150,7 @@ DEMO_SECTIONS = {
               "elastic_net": {"Cs": [0.01, 0.1, 1.0], "l1_ratios": [0.5], "n_bootstrap": 10,
                               "max_iter": 300, "tol": 1e-3}},
     "index": {"spec": "demo"},
-    "backtest": {"first_origin": "2014-12", "last_origin": "2023-12", "step_months": 12},
+    "backtest": {"first_origin": "2015-12", "last_origin": "2023-12", "step_months": 24},
 }
 
 
@@ -167,7 +172,8 @@ def load_config(path) -> Config:
     ------
     forewarn.errors.InputError
     """
-    path = Path(path).resolve()
+    # Not resolve(): a config reached through a symbolic link reads the files beside the link.
+    path = Path(os.path.abspath(path))
     data = read_toml(path)
     problems: list[Problem] = []
     for section in data:
@@ -202,7 +208,7 @@ def load_config(path) -> Config:
         value = values.get((section, key)) if value is None else value
         if value is None:
             return None
-        p = (base / value).resolve()
+        p = Path(os.path.normpath(base / value))
         if not p.exists():
             problems.append(Problem(path, f"[{section}] '{key}' names {value!r}, which does not "
                                     f"exist ({p}); fix the path (relative to the config file).",
@@ -241,7 +247,7 @@ def load_config(path) -> Config:
         crisis_events=file("inputs", "crisis_events"),
         as_of=as_of,
         horizons=tuple(horizons),
-        output_dir=(base / values.get(("output", "dir"), "forewarn-out")).resolve(),
+        output_dir=Path(os.path.normpath(base / values.get(("output", "dir"), "forewarn-out"))),
         sections={k: data[k] for k in _OWNED_ELSEWHERE if k in data},
         path=path,
     )

@@ -44,7 +44,19 @@ def load_config_task(config, as_of, out):
     return cfg
 
 
-@task(name="validate inputs", retries=2, retry_delay_seconds=2, **_task)
+def _io_error(task, task_run, state) -> bool:
+    """Retry only what may pass on a second try: reading files (I/O), never bad input."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not an I/O error
+        return False
+    return False
+
+
+@task(name="validate inputs", retries=2, retry_delay_seconds=2, retry_condition_fn=_io_error,
+      **_task)
 def validate_task(cfg, progress):
     with progress.stage(_run.STAGES[0]) as st:
         specs = pipeline.specs_from_config(cfg)

@@ -43,6 +43,7 @@ __all__ = [
     "specs_from_config",
     "origin_of",
     "driver_sentence",
+    "horizon_steps",
 ]
 
 #: Index classes (INFORM's bands on 0-10) used to class regions when no model can be trained.
@@ -189,22 +190,26 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
         raise InputError(Problem("config", "no [inputs] outcome: a model needs an outcome to "
                                  "learn from. The index is computed without one."))
     known = min(outcome_known_until(project, prepared.as_of), prepared.origin)
-    target = make_target(project.outcome, prepared.features["time"].values, horizon,
+    steps = horizon_steps(horizon, project.config.frequency)
+    target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,
                          known_until=known, factor=model_spec.surge_factor)
-    design = design_matrix(prepared.features, target, prepared.origin, horizon, known)
+    design = design_matrix(prepared.features, target, prepared.origin, steps, known)
     X_train, y = _thin(design.X_train, design.y_train.astype(int), model_spec.train_every,
                        prepared.origin)
     if y.nunique() < 2:
+        what = ("no rows" if len(y) == 0 else
+                f"only {'events' if y.iloc[0] else 'non-events'} ({len(y)} rows)")
         raise InputError(Problem("outcome", f"the training rows for a {horizon}-month horizon "
-                                 f"hold only {'events' if y.iloc[0] else 'non-events'} "
-                                 f"({len(y)} rows up to {known:%Y-%m}); a model needs both. "
-                                 "Use more history or another target rule."))
+                                 f"hold {what} up to {known:%Y-%m}; a model needs both events "
+                                 "and non-events. Use more history or another target rule."))
     model = None
     if fit:
         directions = {name: int(prepared.features[name].attrs.get("direction", 0))
                       for name in X_train.columns}
-        model = model_spec.estimator(directions, seed, horizon).fit(X_train, y)
+        model = model_spec.estimator(directions, seed, horizon,
+                                     step_months=12 if project.config.frequency == "annual"
+                                     else 1).fit(X_train, y)
     return Trained(horizon, model, X_train, y, design.X_origin, known)
 
 
@@ -219,6 +224,12 @@ def _thin(X, y, every, origin):
     months = month_ordinal(X.index.get_level_values("time"))
     keep = (int(month_ordinal([origin])[0]) - months) % every == 0
     return X[keep], y[keep]
+
+
+def horizon_steps(horizon_months: int, frequency: str) -> int:
+    """A horizon in time steps of the panel (months, or years for an annual project)."""
+    step = 12 if frequency == "annual" else 1
+    return max(1, horizon_months // step)
 
 
 def risk_class(probability, breaks) -> np.ndarray:

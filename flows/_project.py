@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import shutil
@@ -198,13 +199,15 @@ def _catalogue_toml(catalogue: Catalogue) -> str:
         "\n\n".join(blocks) + "\n"
 
 
-def write_demo_project(directory, seed: int | None = None) -> Path:
+def write_demo_project(directory, seed: int | None = None, **world) -> Path:
     """Write the demo world as an editable project folder; return the config path.
 
     The folder holds the config, catalogue, regions GeoPackage, observations, outcome and
     crisis-events CSVs and a README on each file. ``forewarn --config DIR/forewarn.toml`` then
     gives the same results as the embedded default. Written to a temporary folder and moved into
-    place, so a failure leaves nothing half-written.
+    place, so a failure leaves nothing half-written. ``world`` passes ``n_regions``,
+    ``n_countries``, ``start_year`` and ``end_year`` to ``make_demo_world`` (smaller worlds for
+    tests and tutorials); the config's dates follow them.
 
     Raises
     ------
@@ -219,7 +222,14 @@ def write_demo_project(directory, seed: int | None = None) -> Path:
                                  "nothing of yours is overwritten."))
     config = demo_config()
     seed = config.seed if seed is None else seed
-    world = make_demo_world(seed=seed)
+    world = make_demo_world(seed=seed, **world)
+    first, last = world.times[0].year, world.times[-1].year
+    if (first, last) != (2005, 2025):
+        config = dataclasses.replace(
+            config, start=f"{first}-01", as_of=pd.Timestamp(f"{last}-12-31"),
+            sections={**config.sections, "backtest": {
+                "first_origin": f"{last - 3}-12", "last_origin": f"{last - 1}-12",
+                "step_months": 12, "min_train_months": 24}})
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".forewarn-init-", dir=directory.parent))
     try:

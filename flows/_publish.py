@@ -109,7 +109,7 @@ class RunFolder:
             runs.mkdir(parents=True, exist_ok=True)
             _clean_partials(runs)
             self.path.mkdir()
-        except PermissionError as exc:
+        except (PermissionError, NotADirectoryError, FileExistsError) as exc:
             raise InputError(Problem(self.out_dir, f"cannot write here ({exc.strerror}); choose "
                                      "another output folder with --out or [output] dir."))
         except OSError as exc:

@@ -112,7 +112,7 @@ class ModelSpec:
         """Parameters of the configured family's estimator."""
         return dict(getattr(self, self.kind))
 
-    def estimator(self, directions: dict, seed: int, horizon: int):
+    def estimator(self, directions: dict, seed: int, horizon: int, step_months: int = 1):
         """A fresh, unfitted estimator of this spec for ``horizon``.
 
         The time-ordered folds leave ``horizon`` months out between training and validation,
@@ -120,8 +120,9 @@ class ModelSpec:
         """
         from forewarn.models import AdditiveBoosting, ElasticNetLogit
 
-        # The folds count distinct training times, which are train_every months apart.
-        gap = -(-horizon // self.train_every)
+        # The folds count distinct training times, which are train_every months (and at least
+        # one time step) apart.
+        gap = -(-horizon // max(self.train_every, step_months))
         params = {"random_state": seed, "gap": gap, **self.params}
         try:
             if self.kind == "additive":

@@ -1,12 +1,13 @@
 """forewarn: crisis-context risk scores for anti-trafficking preparedness.
 
 The top-level functions are the ones behind the command line, so a notebook gets the same
-objects the CLI writes: ``forewarn.validate(config)``, ``forewarn.init(directory)``.
+objects the CLI writes: ``forewarn.run(config)``, ``forewarn.backtest(config)``,
+``forewarn.validate(config)``, ``forewarn.init(directory)``.
 """
 
 __version__ = "0.1.0"
 
-_API = ("validate", "init")
+_API = ("run", "backtest", "validate", "init")
 
 __all__ = ["__version__", *_API]
 

@@ -1,0 +1,108 @@
+"""`forewarn explain REGION`: a region's score, its exact drivers and what changed, in words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from forewarn.errors import InputError, Problem
+from forewarn.flows._publish import MANIFEST, latest_run
+
+__all__ = ["find_run", "explain_region"]
+
+
+def find_run(run=None, config=None) -> Path:
+    """The run folder to read: ``run`` itself, else the newest run in the config's output."""
+    from forewarn.flows._api import resolve_config
+
+    if run is not None:
+        run = Path(run)
+        if (run / MANIFEST).is_file():
+            return run
+        newest = latest_run(run)
+        if newest is not None:
+            return newest
+        raise InputError(Problem(run, "is not a forewarn run folder (no manifest.json); give a "
+                                 "folder under OUT/runs/ or the output folder itself."))
+    out = Path(resolve_config(config).output_dir)
+    newest = latest_run(out)
+    if newest is None:
+        raise InputError(Problem(out, "holds no complete run yet; run `forewarn run` first, or "
+                                 "name a run folder with --run."))
+    return newest
+
+
+def _region_rows(run: Path, region_id: str) -> pd.DataFrame:
+    scores = pd.read_parquet(run / "scores.parquet")
+    rows = scores[scores["region_id"] == region_id]
+    if rows.empty:
+        import difflib
+
+        close = difflib.get_close_matches(region_id, scores["region_id"].unique(), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise InputError(Problem(run / "scores.parquet", f"has no region {region_id!r}.{hint}",
+                                 column="region_id"))
+    return rows.sort_values("horizon")
+
+
+def explain_region(region_id: str, run=None, config=None, top: int = 5) -> str:
+    """Plain-text explanation of one region's scores in a run (every horizon)."""
+    run = find_run(run, config)
+    manifest = json.loads((run / MANIFEST).read_text())
+    rows = _region_rows(run, region_id)
+    drivers = _read(run / "drivers.parquet")
+    change = _read(run / "change.parquet")
+    first = rows.iloc[0]
+    lines = []
+    if manifest.get("label"):
+        lines.append(manifest["label"])
+    parent = f" ({first['parent_id']})" if first["parent_id"] else ""
+    lines.append(f"{region_id} {first['name']}{parent}: forecast with data known on "
+                 f"{manifest['as_of']} (run {manifest['run_id']})")
+    for _, r in rows.iterrows():
+        h = int(r["horizon"])
+        lines.append("")
+        flag = " LOW DATA RELIABILITY -" if r["low_reliability"] else ""
+        if pd.notna(r["probability"]):
+            lines.append(f"{h}-month horizon: {r['probability']:.1%} chance of a recorded surge "
+                         f"(interval {r['lower']:.1%} to {r['upper']:.1%}), class "
+                         f"{r['risk_class']};{flag} index {r['index_score']:.1f}/10, "
+                         f"reliability {r['reliability']:.2f}")
+            base = manifest.get("base_values", {}).get(str(h))
+            if base is not None:
+                lines.append(f"  log-odds {r['margin']:+.2f} = {base:+.2f} (a region at the "
+                             "training average) + the contributions below (exact, they add up)")
+        else:
+            lines.append(f"{h}-month horizon: index only (no outcome to train a model): "
+                         f"{r['index_score']:.1f}/10, class {r['risk_class']};{flag} reliability "
+                         f"{r['reliability']:.2f}")
+        if drivers is not None:
+            d = drivers[(drivers["region_id"] == region_id) & (drivers["horizon"] == h)]
+            for side, title in (("up", "raise the risk"), ("down", "lower the risk")):
+                part = d[d["direction"] == side].sort_values("rank").head(top)
+                if len(part):
+                    lines.append(f"  drivers that {title}:")
+                    lines += [f"    {t}" for t in part["text"]]
+        if pd.notna(r.get("change")):
+            lines.append(f"  since the previous run ({manifest.get('previous_run_as_of')}): "
+                         f"{r['change'] * 100:+.1f} percentage points")
+            if change is not None:
+                c = change[(change["region_id"] == region_id) & (change["horizon"] == h)]
+                model = c.loc[c["part"] == "model", "contribution"].sum()
+                data = c[c["part"] == "feature"]
+                main = data.sort_values("contribution", key=abs, ascending=False).head(3)
+                lines.append(f"    model update: {model:+.2f} log-odds; new data: "
+                             f"{data['contribution'].sum():+.2f} log-odds, mostly "
+                             + ", ".join(f"{f} {v:+.2f}" for f, v in zip(main["feature"],
+                                                                        main["contribution"])))
+    lines.append("")
+    lines.append("A statistical signal for preparedness about conditions in the region, not a "
+                 "finding about any community. Detected trafficking measures detection as much "
+                 "as trafficking.")
+    return "\n".join(lines)
+
+
+def _read(path: Path):
+    return pd.read_parquet(path) if path.is_file() else None

@@ -1,0 +1,192 @@
+"""`forewarn run` end to end on a small demo world: the run folder, safety, determinism, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from forewarn.reports import SCORE_COLUMNS
+from projects import small_demo
+
+
+def forewarn(*args, timeout=600, **kw):
+    """The installed command in a fresh process (as a user runs it)."""
+    env = {**os.environ, "FOREWARN_DEBUG": "1"}
+    return subprocess.run([sys.executable, "-m", "forewarn", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env, **kw)
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory):
+    return small_demo(tmp_path_factory.mktemp("small") / "demo")
+
+
+@pytest.fixture(scope="module")
+def first_run(small_project, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    done = forewarn("run", "--config", small_project, "--out", out)
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def test_run_folder_contract(first_run):
+    out, done = first_run
+    latest = out / "latest"
+    assert latest.is_symlink()
+    run = latest.resolve()
+    assert run.parent == out / "runs"
+    names = {p.name for p in run.iterdir()}
+    assert {"manifest.json", "scores.parquet", "scores.csv", "explanations.parquet",
+            "regions.gpkg", "regions.geojson", "report.html", "maps", "models"} <= names
+    manifest = json.loads((run / "manifest.json").read_text())
+    for key in ("config", "input_hashes", "versions", "as_of", "seed", "timings"):
+        assert manifest[key], key
+    assert manifest["as_of"] == "2020-12-31"
+    assert set(manifest["timings"]) >= {"train models", "publish"}
+    assert manifest["label"].startswith("DEMO DATA")
+    assert all(len(h) == 64 for h in manifest["input_hashes"].values())
+    # Progress a person can follow, on standard error.
+    assert "[4/6] train models" in done.stderr and "DEMO DATA" in done.stdout
+
+
+def test_scores_contract_and_explanations_add_up(first_run):
+    run = (first_run[0] / "latest").resolve()
+    scores = pd.read_parquet(run / "scores.parquet")
+    assert list(scores.columns) == list(SCORE_COLUMNS)
+    assert len(scores) == 40 * 2 and set(scores["horizon"]) == {6, 12}
+    assert ((scores["lower"] <= scores["probability"]) &
+            (scores["probability"] <= scores["upper"])).all()
+    np.testing.assert_allclose(1 / (1 + np.exp(-scores["margin"])), scores["probability"])
+    manifest = json.loads((run / "manifest.json").read_text())
+    expl = pd.read_parquet(run / "explanations.parquet")
+    total = expl.groupby(["region_id", "horizon"])["contribution"].sum()
+    for h in (6, 12):
+        base = manifest["base_values"][str(h)]
+        margin = scores[scores.horizon == h].set_index("region_id")["margin"]
+        np.testing.assert_allclose(base + total.xs(h, level="horizon").reindex(margin.index),
+                                   margin, atol=1e-9)
+    gpkg = gpd.read_file(run / "regions.gpkg", layer="scores")  # one row per region and horizon
+    assert gpkg["region_id"].nunique() == 40 and len(gpkg) == 80
+    assert gpkg.crs.to_epsg() == 4326
+
+
+def test_same_inputs_same_scores(first_run, small_project, tmp_path):
+    again = forewarn("run", "--config", small_project, "--out", tmp_path, "--quiet")
+    assert again.returncode == 0, again.stderr
+    a = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
+    b = pd.read_parquet((tmp_path / "latest").resolve() / "scores.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_input_publishes_nothing(small_project, first_run, tmp_path):
+    out = first_run[0]
+    before = os.readlink(out / "latest")
+    runs_before = sorted((out / "runs").iterdir())
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in small_project.parent.iterdir():
+        (broken / f.name).symlink_to(f)
+    (broken / "observations.csv").unlink()
+    (broken / "observations.csv").write_text("region_id,indicator,period,value\nXA01,x,2020,1\n")
+    done = forewarn("run", "--config", broken / "forewarn.toml", "--out", out)
+    assert done.returncode == 2
+    assert "indicator 'x' is not in the catalogue" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert os.readlink(out / "latest") == before
+    assert sorted((out / "runs").iterdir()) == runs_before
+
+
+def test_unwritable_output_is_a_clear_error(small_project, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = forewarn("run", "--config", small_project, "--out", blocker / "out")
+    assert done.returncode == 2
+    assert "cannot write here" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_killed_run_leaves_latest_intact(small_project, first_run, tmp_path):
+    """SIGKILL during the last stage: no partial run is taken for complete; the next run works."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_run[0], out, symlinks=True)
+    before = os.readlink(out / "latest")
+    complete_before = sorted(p.name for p in (out / "runs").iterdir())
+    proc = subprocess.Popen([sys.executable, "-m", "forewarn", "run", "--config",
+                             str(small_project), "--out", str(out)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = ""
+    deadline = time.monotonic() + 300
+    while "[6/6] publish" not in seen and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert "[6/6] publish" in seen, seen
+    time.sleep(0.5)  # inside the publish stage: the run folder is being written
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert os.readlink(out / "latest") == before
+    complete = sorted(p.name for p in (out / "runs").iterdir() if not p.name.startswith("."))
+    assert complete == complete_before
+    for p in (out / "runs").iterdir():
+        if p.name.startswith("."):
+            assert not (p / "manifest.json").exists()
+    done = forewarn("run", "--config", small_project, "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert os.readlink(out / "latest") != before
+    # The partial folder of the killed process is gone.
+    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
+
+
+def test_second_run_reports_change(small_project, first_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_run[0], out, symlinks=True)
+    done = forewarn("run", "--config", small_project, "--out", out, "--as-of", "2020-09-30",
+                    "--quiet")
+    assert done.returncode == 0, done.stderr
+    run = (out / "latest").resolve()
+    scores = pd.read_parquet(run / "scores.parquet")
+    assert scores["change"].notna().all()
+    change = pd.read_parquet(run / "change.parquet")
+    total = change.groupby(["region_id", "horizon"])["contribution"].sum()
+    prev = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
+    delta = (scores.set_index(["region_id", "horizon"])["margin"]
+             - prev.set_index(["region_id", "horizon"])["margin"])
+    np.testing.assert_allclose(total.reindex(delta.index), delta, atol=1e-9)
+
+
+def test_explain_and_scenario_commands(first_run, small_project):
+    out = first_run[0]
+    region = pd.read_parquet((out / "latest").resolve() / "scores.parquet")["region_id"].iloc[0]
+    done = forewarn("explain", region, "--run", out)
+    assert done.returncode == 0, done.stderr
+    assert "drivers that raise the risk" in done.stdout and "log-odds" in done.stdout
+    done = forewarn("scenario", region, "--set", "response_tier=1", "--run", out,
+                    "--config", small_project)
+    assert done.returncode == 0, done.stderr
+    assert "percentage points" in done.stdout and "response_tier" in done.stdout
+    bad = forewarn("scenario", region, "--set", "response_tier=7", "--run", out,
+                   "--config", small_project)
+    assert bad.returncode == 2
+    assert "outside its valid range [1, 3]" in bad.stderr
+
+
+def test_dask_local_gives_identical_scores(small_project, first_run, tmp_path):
+    """The run with a 2-worker LocalCluster equals the single-process run."""
+    from forewarn.flows import run
+
+    result = run(small_project, out=tmp_path, dask="local", quiet=True)
+    single = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
+    pd.testing.assert_frame_equal(result.scores.reset_index(drop=True), single)
