@@ -1,4 +1,4 @@
-"""The as-of panel straight from dense (region, month) arrays, for worlds too large for a long table.
+"""The as-of panel straight from dense (region, month) arrays, for grids too big for long tables.
 
 A grid of 65,000 cells × 360 months × 15 indicators would be a long observations table of
 hundreds of millions of rows. Here the same panel is made from a *cube*: an ``xr.Dataset`` with
@@ -24,6 +24,7 @@ chunk is computed on its own, so memory grows with the chunk, not the grid.
 
 from __future__ import annotations
 
+import bottleneck as bn
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -193,13 +194,13 @@ def grid_crisis_events(data: xr.Dataset, gap: int = 2) -> pd.DataFrame:
         _runs(affected > 0, affected, "disaster"),
     ]
     runs = pd.concat(frames, ignore_index=True)
-    n_t = data.sizes["time"]
-    fifteen = pd.Timedelta(days=14)
-    end = ordinal_to_timestamp(t0 + np.minimum(runs["last"].to_numpy() + 1, n_t - 1)) + fifteen
+    last = runs["last"].to_numpy()
+    to_15th = pd.Timedelta(days=14)
+    end = ordinal_to_timestamp(t0 + last + 1) + to_15th
     events = pd.DataFrame({
         "region_id": regions[runs["region"].to_numpy()],
-        "start": ordinal_to_timestamp(t0 + runs["first"].to_numpy()) + fifteen,
-        "end": pd.Series(end).where(runs["last"].to_numpy() < n_t - 1).to_numpy(),
+        "start": ordinal_to_timestamp(t0 + runs["first"].to_numpy()) + to_15th,
+        "end": pd.Series(end).where(last < data.sizes["time"] - 1).to_numpy(),
         "kind": runs["kind"].to_numpy(),
         "magnitude": runs["magnitude"].to_numpy(),
     })
@@ -225,17 +226,15 @@ def _dense(cube, catalogue, as_of, frequency, start, dtype, age: bool) -> xr.Dat
         kind = np.dtype(dtype or (source.dtype if source.dtype.kind == "f" else "float64"))
         pstart, column, known = _known_periods(ind, c0, cube.sizes["time"], as_of, t0, step,
                                                len(times))
+        kwargs = {"column": column, "known": known, "offset": None, "step_end": None,
+                  "dtype": kind}
+        attrs = ind.to_attrs()
         if age:
-            # Age counts from the end of the period to the end of the step, in months.
-            step_end = (t0 + np.arange(len(times)) * step + step).astype("float64")
-            kwargs = {"column": column, "known": known,
-                      "offset": (pstart + ind.period_months).astype("float64"),
-                      "step_end": step_end, "dtype": kind}
+            # Age counts from the end of the period (month ordinal of the month after it) to the
+            # end of the step.
+            kwargs.update(offset=(pstart + ind.period_months).astype("float64"),
+                          step_end=(t0 + (np.arange(len(times)) + 1) * step).astype("float64"))
             attrs = {"units": "months", "indicator": ind_id, "long_name": f"Age of {ind.label}"}
-        else:
-            kwargs = {"column": column, "known": known, "offset": None, "step_end": None,
-                      "dtype": kind}
-            attrs = ind.to_attrs()
         values = xr.apply_ufunc(
             _gather, source, kwargs=kwargs,
             input_core_dims=[["time"]], output_core_dims=[["time"]], exclude_dims={"time"},
@@ -270,23 +269,25 @@ def _known_periods(ind, c0, n_months, as_of, t0, step, n_t):
 def _gather(values, *, column, known, offset, step_end, dtype):
     """Per region block: the value (or the age) of the latest period with a value at each step.
 
-    ``values`` is (regions, cube months); the periods' columns are taken, each period's gap
-    filled from the latest earlier period with a value (a missing period leaves the previous
-    one showing, as in ``build_panel``), then the period known at each step is gathered.
+    ``values`` is (regions, cube months). The periods' columns are taken and each missing
+    period filled from the latest earlier one with a value (so a missing period leaves the
+    previous one showing, as in ``build_panel``); then the period known at each step is read.
+    For the age, what is carried forward is the end of the period (``offset``) instead of its
+    value.
     """
+    out_shape = values.shape[:-1] + known.shape
     if len(column) == 0:
-        return np.full(values.shape[:-1] + known.shape, np.nan, dtype=dtype)
+        return np.full(out_shape, np.nan, dtype=dtype)
     period_values = values[..., column]
-    last = np.where(np.isnan(period_values), -1, np.arange(len(column)))
-    last = np.maximum.accumulate(last, axis=-1)
-    # The latest period with a value among those known at each step; -1 where none.
-    pick = np.where(known >= 0, last[..., known.clip(min=0)], -1)
-    safe = pick.clip(min=0)
     if offset is None:
-        picked = np.take_along_axis(period_values, safe, axis=-1)
+        carried = bn.push(period_values.astype(dtype, copy=False), axis=-1)
     else:
-        picked = step_end - offset[safe]
-    return np.where(pick >= 0, picked, np.nan).astype(dtype, copy=False)
+        carried = bn.push(np.where(np.isnan(period_values), np.nan, offset), axis=-1)
+    picked = carried[..., known.clip(min=0)]
+    if offset is not None:
+        picked = step_end - picked
+    picked[..., known < 0] = np.nan
+    return picked.astype(dtype, copy=False)
 
 
 def _periods(c0: int, n_months: int, months: int) -> tuple[np.ndarray, np.ndarray]:

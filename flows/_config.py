@@ -19,7 +19,8 @@ __all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECT
 #: Fields each section accepts, with their types. Sections owned by later stages (features,
 #: index, model, backtest, schedules, report) are passed to their own specs, which check them.
 _FIELDS = {
-    "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int},
+    "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int,
+                "outcome_label": str, "outcome_short": str},
     "inputs": {"regions": str, "observations": (str, list), "catalogue": str, "outcome": str,
                "outcome_lag_days": int, "crisis_events": str},
     "forecast": {"as_of": (str, object), "horizons": list},
@@ -45,6 +46,8 @@ class Config:
         First period of the panel ("2005-01").
     seed : int
         Seed of every random step (models, bootstrap).
+    outcome_label, outcome_short : str
+        What the probability is the chance of, in words, long and short (reports use them).
     regions, catalogue, outcome, crisis_events : Path or None
         Input files; all None for the embedded demo world.
     observations : tuple of Path
@@ -68,6 +71,8 @@ class Config:
     frequency: str = "monthly"
     start: str | None = None
     seed: int = DEMO_SEED
+    outcome_label: str = "a recorded surge in human trafficking"
+    outcome_short: str = "trafficking surge"
     regions: Path | None = None
     observations: tuple[Path, ...] = ()
     catalogue: Path | None = None
@@ -124,7 +129,8 @@ class Config:
         """The config as plain JSON-able values (for the run manifest)."""
         return {
             "name": self.name, "demo": self.demo, "frequency": self.frequency,
-            "start": self.start, "seed": self.seed,
+            "start": self.start, "seed": self.seed, "outcome_label": self.outcome_label,
+            "outcome_short": self.outcome_short,
             "regions": _s(self.regions), "observations": [str(p) for p in self.observations],
             "catalogue": _s(self.catalogue), "outcome": _s(self.outcome),
             "outcome_lag_days": self.outcome_lag_days, "crisis_events": _s(self.crisis_events),
@@ -239,6 +245,8 @@ def load_config(path) -> Config:
         frequency=values.get(("project", "frequency"), "monthly"),
         start=values.get(("project", "start")),
         seed=values.get(("project", "seed"), DEMO_SEED),
+        **{k: values[("project", k)] for k in ("outcome_label", "outcome_short")
+           if ("project", k) in values},
         regions=file("inputs", "regions"),
         observations=tuple(p for p in obs_paths if p is not None),
         catalogue=file("inputs", "catalogue"),

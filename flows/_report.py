@@ -136,6 +136,8 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         sources=_sources(project),
         model_card=card,
         detail_regions=(),
+        outcome=config.outcome_label,
+        outcome_short=config.outcome_short,
     )
 
 

@@ -18,10 +18,6 @@ NO_SCORE_COLOUR = "#d9d9d9"
 #: Fill of regions outside the area a zoomed map is about.
 CONTEXT_COLOUR = "#eeeeee"
 
-#: What the score is, in one sentence (summary, map captions, every slide).
-MEANS = ("The score is a statistical signal for preparedness: the estimated chance that "
-         "conditions in a region lead to a recorded surge in human trafficking within the "
-         "horizon.")
 #: What it is not, in one sentence.
 DOES_NOT_MEAN = ("It is not a finding about any community or group of people, and not a "
                  "count of victims.")
@@ -92,6 +88,28 @@ def basis_of(data) -> Basis:
     return PROBABILITY
 
 
+def means(outcome: str) -> str:
+    """What the score is, in one sentence, for a model run forecasting ``outcome``.
+
+    Parameters
+    ----------
+    outcome : str
+        What the probability is the chance of (``ReportData.outcome``), e.g. "a recorded surge
+        in human trafficking".
+    """
+    return ("The score is a statistical signal for preparedness: the estimated chance that "
+            f"conditions in a region lead to {outcome} within the horizon.")
+
+
+def with_article(phrase: str) -> str:
+    """``"a trafficking surge"``, ``"an armed conflict"``; a phrase that starts with an article
+    already is returned as it is."""
+    text = str(phrase).strip()
+    if text.lower().startswith(("a ", "an ", "the ")):
+        return text
+    return ("an " if text[:1].lower() in ("a", "e", "i", "o", "u") else "a ") + text
+
+
 def check_report_data(data, owner: str) -> None:
     """Check the parts of a ReportData every output relies on; raise with what to fix.
 
@@ -107,7 +125,8 @@ def check_report_data(data, owner: str) -> None:
         When ``data`` is not a ReportData.
     ValueError
         Listing every broken expectation: missing score columns, unknown regions or classes,
-        repeated rows, breaks out of order, a region table without a CRS.
+        repeated rows, breaks out of order, an empty outcome phrase, a region table without
+        a CRS.
     """
     if not isinstance(data, ReportData):
         raise TypeError(f"{owner} needs a forewarn.reports.ReportData; got "
@@ -131,6 +150,12 @@ def check_report_data(data, owner: str) -> None:
         problems.append(f"ReportData.class_breaks is {breaks!r}; give {len(RISK_CLASSES) - 1} "
                         f"increasing {what} where "
                         f"{', '.join(repr(c) for c in RISK_CLASSES[1:])} start.")
+    for name, example in (("outcome", "a recorded surge in human trafficking"),
+                          ("outcome_short", "trafficking surge")):
+        value = getattr(data, name)
+        if not (isinstance(value, str) and value.strip()):
+            problems.append(f"ReportData.{name} is {value!r}; give what the probability is the "
+                            f"chance of as a phrase, e.g. {example!r}.")
     if data.regions.crs is None:
         problems.append("ReportData.regions has no CRS; set it, e.g. "
                         "regions.set_crs('EPSG:4326').")

@@ -96,6 +96,12 @@ class ReportData:
         ``region_id, horizon, scenario, probability_before, probability_after, text``.
     detail_regions : tuple of str
         Regions that get a card besides the top ones (on request).
+    outcome : str
+        What the probability is the chance of, as a phrase ("a recorded surge in human
+        trafficking"; the config's ``[project] outcome``): titles and legends use it, so a
+        project with another outcome says what it forecasts.
+    outcome_short : str
+        A short form for map titles and legends ("trafficking surge").
     """
 
     project_name: str
@@ -123,3 +129,5 @@ class ReportData:
     model_card: dict = field(default_factory=dict)
     scenarios: pd.DataFrame | None = None
     detail_regions: tuple = ()
+    outcome: str = "a recorded surge in human trafficking"
+    outcome_short: str = "trafficking surge"

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
+import shapely
 from markupsafe import Markup
 
 from forewarn.reports import _svg
@@ -20,7 +21,6 @@ from forewarn.reports._common import (
     DOES_NOT_MEAN,
     INDEX,
     INDEX_MEANS,
-    MEANS,
     ONSET_KEYS,
     basis_of,
     check_report_data,
@@ -28,12 +28,14 @@ from forewarn.reports._common import (
     day,
     horizon_text,
     interval,
+    means,
     outlines,
     parent_names,
     pct,
     points,
     scores_for,
     source_line,
+    with_article,
 )
 from forewarn.reports._data import RISK_CLASSES, ReportData
 
@@ -41,18 +43,21 @@ __all__ = ["render_report", "write_report"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
-# Backtest measures shown, in order: column, plain name, what it says, whether higher is better.
+# Backtest measures shown, in order: column, plain name, what it says ({event}: the outcome with
+# its article, "a trafficking surge"), whether higher is better.
 _METRICS = (
-    ("roc_auc", "ROC AUC", "ranking: chance that a region with a surge scores above one "
+    ("roc_auc", "ROC AUC", "ranking: chance that a region with {event} scores above one "
      "without (0.5 is a coin toss, 1 is perfect)", True),
-    ("average_precision", "Average precision", "how much of the top of the ranking is real "
-     "surges (compare with the base rate)", True),
+    ("average_precision", "Average precision", "how much of the top of the ranking had "
+     "{event} (compare with the base rate)", True),
     ("brier", "Brier score", "mean squared error of the probabilities", False),
     ("log_loss", "Log loss", "penalises confident wrong probabilities", False),
     ("calibration_slope", "Calibration slope", "1 means probabilities neither too extreme nor "
      "too timid", None),
-    ("top10", "Caught in top 10", "share of surges in the 10 highest-scored regions", True),
-    ("top20", "Caught in top 20", "share of surges in the 20 highest-scored regions", True),
+    ("top10", "Caught in top 10", "share of the regions with {event} that were among the 10 "
+     "highest-scored", True),
+    ("top20", "Caught in top 20", "share of the regions with {event} that were among the 20 "
+     "highest-scored", True),
     ("coverage", "Interval coverage", "share of probability bins whose observed rate lies in "
      "the interval", None),
 )
@@ -62,6 +67,12 @@ _VERDICT = ("roc_auc", "average_precision", "brier")
 STALE_MONTHS = 12
 #: Other features drawn as small multiples before the rest are folded away.
 _SHAPES_SHOWN = 12
+#: Parent names on the report's map: their size with up to 12 parents, and the smallest they
+#: shrink to when there are more. [SVG units; the map is 1000 wide]
+_NAME_SIZE, _NAME_SIZE_MIN, _FULL_SIZE_PARENTS = 20.0, 12.0, 12
+# Width of a bold letter, as a share of the font size: DejaVu Sans Bold, among the widest
+# sans-serif faces, averages up to 0.71 over a name; so an estimated box holds the drawn name.
+_LETTER_WIDTH = 0.72
 
 
 def render_report(data: ReportData, *, top_n: int = 10) -> str:
@@ -136,15 +147,14 @@ def _context(data: ReportData, top_n: int) -> dict:
         "n_regions": len(data.regions),
         "n_low": len(low_ids),
         "index_only": basis is INDEX,
-        "means": INDEX_MEANS if basis is INDEX else MEANS,
+        "means": INDEX_MEANS if basis is INDEX else means(data.outcome),
         "does_not_mean": DOES_NOT_MEAN, "detection": DETECTION,
         "caveat": CAVEAT, "source": source_line(data),
         "legend": legend, "breaks": [basis.edge(b) for b in data.class_breaks],
         "classes": list(RISK_CLASSES),
         "stale_months": STALE_MONTHS,
         "headlines": {h: _headlines(data, by_h[h], parents, anchors, basis) for h in horizons},
-        "map": _svg.map_svg(data.regions.to_crs("EPSG:4326"), outlines(data), states,
-                            f"Map of risk classes, {horizon_text(horizons[0])} ahead"),
+        "map": _map(data, states, horizons[0]),
         "legend_svg": _svg.legend_svg(legend),
         "text_map": {h: _text_map(data, by_h[h], basis) for h in horizons},
         "parents": parents,
@@ -156,6 +166,60 @@ def _context(data: ReportData, top_n: int) -> dict:
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
+
+
+def _map(data, states, h) -> dict:
+    """The report's map (SVG) and how to style it: thin lines where regions are small on it
+    (a world of countries), and only the parent names that fit."""
+    regions = data.regions.to_crs("EPSG:4326")
+    lines = outlines(data)
+    frame = _svg.MapFrame(regions.total_bounds)
+    areas = shapely.area(frame.project(regions.geometry.to_numpy()))
+    # Median region under 12 units across (about 10 pixels on screen): borders would bury it.
+    fine = bool(len(areas)) and float(np.sqrt(np.median(areas))) < 12
+    size = _NAME_SIZE
+    if lines is not None:
+        n = len(lines)
+        if n > _FULL_SIZE_PARENTS:
+            size = max(_NAME_SIZE_MIN, _NAME_SIZE * (_FULL_SIZE_PARENTS / n) ** 0.75)
+        # map_svg writes every name it is given; a name that does not fit is blanked here.
+        lines = lines.assign(name=_map_names(lines, frame, size))
+    svg = _svg.map_svg(regions, lines, states, f"Map of risk classes, {horizon_text(h)} ahead")
+    return {"svg": svg, "fine": fine, "name_size": f"{size:.3g}"}
+
+
+def _map_names(lines, frame, size) -> list[str]:
+    """Parent names for the report's map, "" where none is written: the largest parents are
+    named first, and a name is left out when its box would overlap one already written or
+    leave the map, or when the parent is smaller on the map than half its letters.
+
+    Parameters
+    ----------
+    lines : geopandas.GeoDataFrame
+        Parent outlines with ``name`` (EPSG:4326).
+    frame : forewarn.reports._svg.MapFrame
+        The map's projection.
+    size : float
+        Font size of the names. [SVG units]
+    """
+    names = [""] * len(lines)
+    drawn = frame.project(lines.geometry.to_numpy())
+    order = np.argsort(-shapely.area(drawn), kind="stable")
+    boxes = []
+    for i in order:
+        if shapely.area(drawn[i]) < (size / 2) ** 2:
+            continue
+        # map_svg sets the text's baseline, centred, on the parent's representative point.
+        pt = frame.project(lines.geometry.iloc[i].representative_point())
+        name = str(lines["name"].iloc[i])
+        half = _LETTER_WIDTH * size * len(name) / 2 + 2  # 2: the white halo
+        box = (pt.x - half, pt.y - 0.8 * size - 2, pt.x + half, pt.y + 0.25 * size + 2)
+        inside = box[0] >= 0 and box[1] >= 0 and box[2] <= frame.width and box[3] <= frame.height
+        if inside and not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3]
+                              and box[1] < b[3] for b in boxes):
+            boxes.append(box)
+            names[i] = name
+    return names
 
 
 def _version() -> str:
@@ -198,11 +262,11 @@ def _class_index(row, basis) -> int:
     return RISK_CLASSES.index(row["risk_class"]) if pd.notna(row[basis.column]) else -1
 
 
-def _what(h, basis) -> str:
+def _what(data, h, basis) -> str:
     """What the headline number of a region is, after the number."""
     if basis is INDEX:
         return "on the risk index (0 lowest, 10 highest)"
-    return f"chance of a recorded surge within {horizon_text(h)}"
+    return f"chance of {data.outcome} within {horizon_text(h)}"
 
 
 def _aria(data, rid, row, h, basis) -> str:
@@ -284,7 +348,7 @@ def _card(data, rid, anchor, by_h, parents, features, basis) -> dict:
         up, down = _drivers(data, rid, h, r, features)
         blocks.append({
             "h": h, "text": horizon_text(h), "scored": pd.notna(r[basis.column]),
-            "what": _what(h, basis), "row": _row(data, rid, r, parents, {}, basis),
+            "what": _what(data, h, basis), "row": _row(data, rid, r, parents, {}, basis),
             "chart": _svg.drivers_svg([(d["label"], d["c"]) for d in up if d["c"] is not None],
                                       [(d["label"], d["c"]) for d in down
                                        if d["c"] is not None]),
@@ -420,7 +484,8 @@ def _age(data, rid, features) -> dict:
 def _method(data, features) -> dict:
     return {
         "backtest": _backtest(data),
-        "metrics": [(name, meaning) for _, name, meaning, _ in _METRICS],
+        "metrics": [(name, meaning.format(event=with_article(data.outcome_short)))
+                    for _, name, meaning, _ in _METRICS],
         "calibration": _calibration(data),
         "shapes": _shapes(data, features),
         "tree": _tree(data.index_hierarchy),
@@ -670,7 +735,7 @@ def _json(data, by_h, parents, anchors, basis) -> Markup:
         for rid, r in scores.iterrows():
             scored = pd.notna(r[basis.column])
             regions[str(rid)]["h"][str(h)] = {
-                "p": basis.text(r[basis.column]), "w": _what(h, basis),
+                "p": basis.text(r[basis.column]), "w": _what(data, h, basis),
                 "i": interval(r["lower"], r["upper"]),
                 "c": _class_index(r, basis), "cl": r["risk_class"] if scored else "no score",
                 "x": _num(r["index_score"]), "r": _num(r["reliability"], "{:.2f}"),

@@ -43,7 +43,7 @@ def test_serve_registers_schedules_and_runs(prefect_api, tmp_path, monkeypatch):
                               str(project), "--out", str(out)], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deployments = asyncio.run(_wait_for_deployments(prefect_api, 2, timeout=120))
+        deployments = asyncio.run(_wait_for_deployments(prefect_api, 2, serve, timeout=180))
         by_name = {d.name: d for d in deployments}
         assert set(by_name) == {"forecast", "backtest"}
         forecast = by_name["forecast"].schedules[0].schedule
@@ -71,10 +71,13 @@ async def _client(api):
     return get_client()
 
 
-async def _wait_for_deployments(api, n, timeout):
+async def _wait_for_deployments(api, n, serve, timeout):
     async with await _client(api) as client:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if serve.poll() is not None:
+                pytest.fail(f"forewarn serve exited early ({serve.returncode}):\n"
+                            f"{serve.stdout.read()}")
             found = await client.read_deployments()
             if len(found) >= n:
                 return found

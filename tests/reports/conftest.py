@@ -216,3 +216,58 @@ def report_html(report_data):
     from forewarn.reports import render_report
 
     return render_report(report_data)
+
+
+# Sub-region names of the UN M49 scheme: long, like a real world of countries.
+WORLD_PARENTS = (
+    "Northern America", "Central America", "Caribbean", "South America", "Northern Europe",
+    "Western Europe", "Southern Europe", "Eastern Europe", "Northern Africa", "Western Africa",
+    "Middle Africa", "Eastern Africa", "Southern Africa", "Western Asia", "Central Asia",
+    "Southern Asia", "Eastern Asia", "South-Eastern Asia", "Australia and New Zealand",
+    "Melanesia", "Micronesia", "Polynesia", "Antarctica", "Seven seas (open ocean)")
+WORLD_OUTCOME = ("a fall to the TIP Watch List or Tier 3", "fall to Watch List or Tier 3")
+
+
+def build_world_data(*, seed=1):
+    """A world-like ReportData: 200 small island regions (4 degrees across, 18 apart; those of
+    Micronesia mere specks) in the 24 parents of WORLD_PARENTS, a long list of sources and
+    another outcome."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for row in range(10):
+        for col in range(20):
+            # 6 column blocks x 4 row blocks = 24 parents of 6 to 12 regions each.
+            parent = WORLD_PARENTS[min(col // 3, 5) * 4
+                                   + (0, 0, 0, 1, 1, 2, 2, 2, 3, 3)[row]]
+            x, y = -178 + 18 * col, -70 + 15 * row
+            side = 0.2 if parent == "Micronesia" else 4.0  # a parent of specks
+            rows.append({"region_id": f"R{row:02d}{col:02d}", "name": f"Island {row}-{col}",
+                         "parent_id": parent, "level": "country",
+                         "geometry": shapely.box(x, y, x + side, y + side)})
+    regions = gpd.GeoDataFrame(rows, crs="EPSG:4326").set_index("region_id")
+    p = _sigmoid(rng.normal(-2.5, 1.0, len(regions)))
+    breaks = (0.05, 0.15, 0.30)
+    scores = pd.DataFrame({
+        "region_id": regions.index, "name": regions["name"].to_numpy(),
+        "parent_id": regions["parent_id"].to_numpy(), "origin": AS_OF, "horizon": 12,
+        "probability": p, "lower": p / 2, "upper": np.minimum(2 * p, 1),
+        "risk_class": _classes(p, breaks), "index_score": rng.uniform(0, 10, len(p)),
+        "reliability": 0.9, "low_reliability": False, "margin": np.log(p / (1 - p)),
+        "change": rng.normal(0, 0.03, len(p)), "drivers_up": "", "drivers_down": ""})
+    sources = pd.DataFrame({"source": [
+        f"Provider number {i} of a long list, as redistributed by another agency "
+        f"(indicator codes XX.YYY.{i:02d})" for i in range(12)]})
+    return ReportData(
+        project_name="World: fall to the TIP Watch List or Tier 3 next year (test)",
+        as_of=AS_OF, horizons=(12,), demo_label=None, regions=regions, scores=scores,
+        class_breaks=breaks, previous_as_of=PREVIOUS, sources=sources,
+        outcome=WORLD_OUTCOME[0], outcome_short=WORLD_OUTCOME[1])
+
+
+@pytest.fixture(scope="session")
+def world_data():
+    """200 small regions in 24 long-named parents; shared: tests must not modify it."""
+    return build_world_data()

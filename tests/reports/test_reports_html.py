@@ -1,4 +1,5 @@
-"""The HTML report: self-contained, complete, escaped, honest about demo data and baselines."""
+"""The HTML report: self-contained, complete, escaped, honest about demo data and baselines,
+in the words of the project's outcome, with a map that stays legible for a world of countries."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import json
 import re
 from html.parser import HTMLParser
 
+import geopandas as gpd
 import pandas as pd
 import pytest
-from .conftest import NASTY, NASTY_ID, UNSCORED_ID, build_report_data
+import shapely
+from .conftest import NASTY, NASTY_ID, UNSCORED_ID, WORLD_PARENTS, build_report_data
 
 from forewarn.reports import ReportData, render_report, write_report
+from forewarn.reports._common import with_article
+from forewarn.reports._html import _map_names
+from forewarn.reports._svg import MapFrame
 
 SECTIONS = ("summary", "map", "ranking", "regions", "method")
 
@@ -200,6 +206,9 @@ def test_file_stays_small_for_many_regions(report_data):
      r"more than one row for region 'XA01'"),
     (lambda d: dataclasses.replace(d, regions=d.regions.set_crs(None, allow_override=True)),
      r"ReportData.regions has no CRS"),
+    (lambda d: dataclasses.replace(d, outcome_short=" "),
+     r"ReportData.outcome_short is ' '; give what the probability is the chance of as a "
+     r"phrase, e.g. 'trafficking surge'"),
 ])
 def test_broken_report_data_is_refused_with_the_fix(report_data, change, match):
     with pytest.raises(ValueError, match=match):
@@ -212,3 +221,63 @@ def test_not_a_report_data(report_data):
         render_report({"scores": report_data.scores})
     with pytest.raises(ValueError, match="'top_n' must be a whole number >= 0; got -1"):
         render_report(report_data, top_n=-1)
+
+
+def _words(html) -> str:
+    return " ".join(" ".join(parse(html).text).split())
+
+
+@pytest.fixture(scope="module")
+def world_html(world_data):
+    return render_report(world_data)
+
+
+def test_report_names_the_outcome(world_html, report_html):
+    text = _words(world_html)
+    for phrase in (
+            "chance that conditions in a region lead to a fall to the TIP Watch List or Tier 3 "
+            "within the horizon",
+            "(probability of a fall to the TIP Watch List or Tier 3)",
+            "Probability of a fall to the TIP Watch List or Tier 3 within 12 months of "
+            "30 November 2020"):
+        assert phrase in text, phrase
+    assert "surge" not in world_html
+    # The defaults keep the demo's words.
+    demo = _words(report_html)
+    for phrase in (
+            "chance that conditions in a region lead to a recorded surge in human trafficking "
+            "within the horizon",
+            "Probability of a recorded surge in human trafficking within 3 months",
+            "of the regions given about 20%, about 20% had a recorded surge in human trafficking",
+            "ranking: chance that a region with a trafficking surge scores above one without"):
+        assert phrase in demo, phrase
+
+
+def test_outcome_takes_its_article():
+    assert with_article("trafficking surge") == "a trafficking surge"
+    assert with_article("armed conflict onset") == "an armed conflict onset"
+    assert with_article("the fall of a government") == "the fall of a government"
+
+
+def _outline_names(html) -> list[str]:
+    group = re.search(r'<g class="outline-names".*?</g>', html, re.S).group(0)
+    return re.findall(r"<text[^>]*>([^<]*)</text>", group)
+
+
+def test_report_map_of_many_small_regions_is_drawn_fine(world_html, report_html):
+    assert '<figure class="map-fig fine" style="--fw-name-size: 12px">' in world_html
+    written = [n for n in _outline_names(world_html) if n]
+    assert 0 < len(written) < len(WORLD_PARENTS) and "Micronesia" not in written
+    assert '<figure class="map-fig" style="--fw-name-size: 20px">' in report_html
+    assert _outline_names(report_html) == ["Quipoland", "Nutomorova", "Banneneea"]
+
+
+def test_report_map_names_the_largest_parent_where_names_would_collide():
+    lines = gpd.GeoDataFrame(
+        {"name": ["Alphabet Soup Region", "Beta", "Speck", "Corner"]},
+        geometry=[shapely.box(10, 10, 20, 20), shapely.box(20, 10, 21, 20),
+                  shapely.box(30, 30, 30.2, 30.2), shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    # Beta's name would cover the end of Alpha's, Speck is smaller than half a letter and
+    # Corner's name would leave the map.
+    names = _map_names(lines, MapFrame((0, 0, 40, 40)), 20.0)
+    assert names == ["Alphabet Soup Region", "", "", ""]

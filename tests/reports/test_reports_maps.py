@@ -1,18 +1,23 @@
-"""Slide maps: the expected files at slide size, legible classes, the change map's empty case."""
+"""Slide maps: the expected files at slide size, legible classes, the change map's empty case,
+the outcome named, parent names that never overlap, a footer inside the page, line widths."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
+import re
 
+import matplotlib
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
-from forewarn.reports import write_maps
-from forewarn.reports._common import class_legend, classify
+from forewarn.reports import _maps, write_maps
+from forewarn.reports._common import CAVEAT, class_legend, classify
 
-from .conftest import build_report_data
+from .conftest import WORLD_PARENTS, build_report_data
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +76,108 @@ def test_regions_without_parents_get_the_area_and_change_maps(one_horizon, tmp_p
                                scores=one_horizon.scores.assign(parent_id=None))
     files = write_maps(data, tmp_path, formats=("png",))
     assert [f.name for f in files] == ["risk_3m_all.png", "change_3m_all.png"]
+
+
+def _first_map(data):
+    """The whole-area risk map of the first horizon, as write_maps builds it, drawn once."""
+    with matplotlib.rc_context(_maps._RC):
+        _, fig = next(_maps._figures(data))
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    return fig, canvas.get_renderer()
+
+
+@pytest.fixture(scope="module")
+def world_map(world_data):
+    return _first_map(world_data)
+
+
+@pytest.fixture(scope="module")
+def demo_map(one_horizon):
+    return _first_map(one_horizon)
+
+
+def _inside(box, frame) -> bool:
+    return (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            and box.y1 <= frame.y1)
+
+
+def _text(fig, part):
+    """The figure's text that holds ``part``."""
+    return next(t for t in fig.texts if part in t.get_text())
+
+
+def test_titles_and_legend_name_the_outcome(world_map, demo_map):
+    for (fig, _), title, legend in (
+            (world_map, "Risk of a fall to Watch List or Tier 3 within 12 months",
+             "Risk class: chance of a fall to Watch List or Tier 3 (regions)"),
+            (demo_map, "Risk of a trafficking surge within 3 months",
+             "Risk class: chance of a trafficking surge (regions)")):
+        assert _text(fig, "Risk of").get_text() == title
+        assert " ".join(fig.axes[1].get_legend().get_title().get_text().split()) == legend
+
+
+def test_change_map_names_the_outcome(one_horizon, tmp_path):
+    data = dataclasses.replace(one_horizon, outcome_short="conflict onset")
+    write_maps(data, tmp_path, formats=("svg",))
+    text = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "change_3m_all.svg").read_text(
+        encoding="utf-8")).split())
+    assert "Red: the chance of a conflict onset rose" in text
+    assert "Risk of a conflict onset within 3 months" in (tmp_path / "risk_3m_XA.svg").read_text(
+        encoding="utf-8")
+
+
+def test_parent_names_never_overlap_and_stay_on_the_map(world_map):
+    fig, renderer = world_map
+    ax = fig.axes[0]
+    names = [t for t in ax.texts if t.get_text() in WORLD_PARENTS]
+    boxes = [t.get_window_extent(renderer) for t in names]
+    assert len(names) >= 8, "too few names for the test to mean anything"
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(names, boxes), 2):
+        assert not box_a.overlaps(box_b), (a.get_text(), b.get_text())
+    assert all(_inside(b, ax.bbox) for b in boxes)
+    # 24 parents: smaller type; Micronesia, a parent of specks, is not named at all.
+    sizes = {t.get_fontsize() for t in names}
+    assert len(sizes) == 1 and sizes.pop() == pytest.approx(16 * (12 / 24) ** 0.75)
+    assert "Micronesia" not in {t.get_text() for t in names}
+    left_out = len(WORLD_PARENTS) - len(names)
+    assert _text(fig, f"{left_out} parent-region name").get_text() == (
+        f"{left_out} parent-region name(s) left out where they would overlap or the area is "
+        "too small.")
+
+
+def test_demo_names_every_parent_at_full_size(demo_map):
+    fig, _ = demo_map
+    names = {t.get_text(): t.get_fontsize() for t in fig.axes[0].texts}
+    assert set(names) == {"Quipoland", "Nutomorova", "Banneneea"}
+    assert set(names.values()) == {16}
+    assert not [t for t in fig.texts if "left out" in t.get_text()]
+
+
+def test_footer_wraps_inside_the_page_above_the_caveat(world_map):
+    fig, renderer = world_map
+    source, caveat = _text(fig, "Source:"), _text(fig, CAVEAT)
+    lines = source.get_text().split("\n")
+    assert len(lines) == 3 and lines[-1].endswith("\u2026 (all sources in the report)")
+    for t in fig.texts:
+        assert _inside(t.get_window_extent(renderer), fig.bbox), t.get_text()[:40]
+    src, cav = source.get_window_extent(renderer), caveat.get_window_extent(renderer)
+    note = _text(fig, "left out").get_window_extent(renderer)
+    # Bottom to top: caveat, source, the note, the map; none touching the next.
+    assert cav.y1 < src.y0 and src.y1 < note.y0 and note.y1 < fig.axes[0].bbox.y0
+
+
+def test_short_footer_keeps_the_demo_layout(demo_map):
+    fig, _ = demo_map
+    assert "\n" not in _text(fig, "Source:").get_text()
+    assert fig.axes[0].get_position().y0 == pytest.approx(0.13)
+
+
+def test_line_widths_follow_the_size_of_regions(world_map, demo_map):
+    def widths(fig):
+        ax = fig.axes[0]  # regions drawn first, parent outlines last
+        return ax.collections[0].get_linewidths()[0], ax.collections[-1].get_linewidths()[0]
+
+    world_regions, world_parents = widths(world_map[0])
+    assert world_regions <= 0.3 and world_parents <= 0.6
+    assert widths(demo_map[0]) == (pytest.approx(0.7), pytest.approx(2.2))
