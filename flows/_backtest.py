@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from forewarn.flows._pipeline import (
 from forewarn.flows._project import Project, input_hashes, load_project
 from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
-from forewarn.flows._specs import ModelSpec
+from forewarn.flows._specs import ModelSpec, _unknown
 
 __all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery"]
 
@@ -61,13 +60,7 @@ class BacktestSpec:
     def from_config(cls, table: dict) -> BacktestSpec:
         allowed = ("first_origin", "last_origin", "step_months", "min_train_months", "models",
                    "allow_overlap")
-        problems = []
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                problems.append(Problem("config [backtest]", f"names unknown field '{key}'."
-                                        f"{hint}", column=key))
+        problems = _unknown(table, allowed, "config [backtest]")
         models = tuple(table.get("models", _MODEL_KINDS))
         for m in models:
             if m not in _MODEL_KINDS:

@@ -14,10 +14,12 @@ _MODEL_KINDS = ("additive", "elastic_net")
 
 
 def _unknown(table, allowed, where):
+    """A problem for each key of ``table`` not in ``allowed``, with the likeliest intended name."""
     out = []
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) or \
+                [a for a in allowed if a.startswith(key)][:1]
             hint = f" Did you mean '{close[0]}'?" if close else ""
             out.append(Problem(where, f"names unknown field '{key}'.{hint} Fields: "
                                f"{', '.join(allowed)}.", column=key))
