@@ -647,8 +647,8 @@ def make_grid_world(n_rows: int = 260, n_cols: int = 250, n_months: int = 360,
     if geometry:
         geom = shapely.box(x0 + cols * cell_degrees, y0 + rows * cell_degrees,
                            x0 + (cols + 1) * cell_degrees, y0 + (rows + 1) * cell_degrees)
-    else:
-        geom = None
+    else:  # no shapes, only the ids (benchmarks that never draw or join)
+        geom = gpd.GeoSeries([None] * n, crs="EPSG:4326")
     regions = gpd.GeoDataFrame({"region_id": ids, "name": ids,
                                 "parent_id": np.char.add("B", block.astype(str)),
                                 "level": "cell"}, geometry=geom, crs="EPSG:4326"

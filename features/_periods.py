@@ -84,6 +84,8 @@ def period_label(start, months) -> np.ndarray:
     """Canonical text of periods: "2015", "2015-Q2" or "2015-03"."""
     start = np.asarray(start, dtype=np.int64)
     months = np.asarray(months, dtype=np.int64)
+    if start.size == 0:
+        return np.array([], dtype=str)
     year = (start // 12).astype(str)
     m = start % 12 + 1
     monthly = np.char.add(np.char.add(year, "-"), np.char.zfill(m.astype(str), 2))

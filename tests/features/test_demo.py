@@ -153,3 +153,15 @@ def test_grid_world_small():
 def test_bad_world_size():
     with pytest.raises(ValueError, match="at least two regions per country"):
         make_demo_world(n_regions=5, n_countries=3)
+
+
+def test_grid_world_without_geometry():
+    g = make_grid_world(n_rows=4, n_cols=5, n_months=12, geometry=False)
+    assert len(g.regions) == 20 and g.regions.crs.to_epsg() == 4326
+    assert g.regions.geometry.isna().all()
+
+
+def test_period_label_of_nothing():
+    from forewarn.features._periods import period_label
+
+    assert period_label([], []).tolist() == []
