@@ -13,7 +13,9 @@ from forewarn.features._dense import (
     build_panel_dense,
     dense_observations,
     grid_crisis_events,
+    open_cube,
     panel_age_dense,
+    write_cube,
 )
 from forewarn.features._demo import (
     DEMO_LABEL,
@@ -55,8 +57,8 @@ __all__ = [
     "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
     "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "design_matrix",
     "grid_crisis_events", "growth", "imputed_share", "lag", "level", "load_catalogue", "log1p",
-    "make_demo_world", "make_grid_world", "make_target", "panel_age", "panel_age_dense",
+    "make_demo_world", "make_grid_world", "make_target", "open_cube", "panel_age", "panel_age_dense",
     "panel_times", "parse_periods", "per_capita", "read_regions", "relative_to_history",
     "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
-    "validate_crisis_events", "validate_observations", "validate_outcome",
+    "validate_crisis_events", "validate_observations", "validate_outcome", "write_cube",
 ]

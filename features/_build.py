@@ -61,6 +61,12 @@ class FeatureSpec:
         scale before any log; 0 leaves it out. [time steps]
     carry_forward : int
         Most periods a value is carried forward (see ``carry_forward``); 0 never. [periods]
+    per_capita : tuple of str
+        Indicators to express per 100,000 people of their catalogue denominator
+        (``per_capita_of``, usually population) instead of as counts, whatever the catalogue's
+        transform; a log scale in the catalogue is kept (``log1p`` of the rate). Counts hide how
+        hard a crisis hits: 50,000 people displaced is a catastrophe in a region of 200,000 and
+        a ripple in one of 5 million. The feature keeps the indicator's name.
     spatial_lag : tuple of str
         Features (names as built, e.g. ``"displaced__change6"`` or
         ``"crisis_conflict__ongoing"``) to average over neighbouring regions (``<name>__splag``).
@@ -79,6 +85,7 @@ class FeatureSpec:
     rolling_max: tuple[int, ...] = ()
     history: int = 36
     carry_forward: int = 1
+    per_capita: tuple[str, ...] = ()
     spatial_lag: tuple[str, ...] = ()
     crisis_kinds: tuple[str, ...] = ("conflict", "disaster")
     crisis_cap: int = 120
@@ -94,7 +101,7 @@ class FeatureSpec:
             if not _is_whole(value) or value < low:
                 problems.append(f"'{name}' is {value!r}; use a whole number >= {low} "
                                 f"({meaning}).")
-        for name in ("indicators", "spatial_lag", "crisis_kinds"):
+        for name in ("indicators", "per_capita", "spatial_lag", "crisis_kinds"):
             problems += _check_names(name, getattr(self, name))
         problems += [f"'crisis_kinds' entry {k!r} is not a simple name; use lower-case letters, "
                      "digits and underscores, e.g. 'conflict'." for k in self.crisis_kinds
@@ -212,8 +219,10 @@ def build_features(panel: xr.Dataset, catalogue: Catalogue, crisis_events: pd.Da
     _check_panel(panel)
     _check_inputs(spec, crisis_events, regions)
     indicators = list(spec.indicators) or list(catalogue)
+    _check_per_capita(spec, indicators)
     denominators = {catalogue[i].per_capita_of: i for i in indicators
-                    if i in catalogue and catalogue[i].transform == "per_capita"}
+                    if i in catalogue and (catalogue[i].transform == "per_capita"
+                                           or i in spec.per_capita)}
     used = list(dict.fromkeys(indicators + list(denominators)))
     _check_known(used, denominators, catalogue, panel)
     # A shallow copy: new attrs, same data, so the caller's panel is left as it was.
@@ -253,6 +262,14 @@ def _check_inputs(spec, crisis_events, regions) -> None:
         raise InputError(problems)
 
 
+def _check_per_capita(spec, indicators) -> None:
+    unknown = [n for n in spec.per_capita if n not in indicators]
+    if unknown:
+        raise InputError(Problem("features", f"'per_capita' names {', '.join(unknown)}, which "
+                                 f"the spec does not build; choose among the indicators: "
+                                 f"{', '.join(indicators)}.", column="per_capita"))
+
+
 def _check_known(used, denominators, catalogue, panel) -> None:
     problems = []
     for name in used:
@@ -273,14 +290,11 @@ def _check_known(used, denominators, catalogue, panel) -> None:
 def _indicator_features(ind_id, catalogue, filled, spec) -> dict:
     ind = catalogue[ind_id]
     raw = level(filled[ind_id])
-    if ind.transform == "per_capita":
-        base = per_capita(raw, level(filled[ind.per_capita_of])).rename(ind_id)
-    elif ind.transform == "log":
-        base = log1p(raw).rename(ind_id)
-    else:
-        base = raw
+    if ind.transform == "per_capita" or ind_id in spec.per_capita:
+        raw = per_capita(raw, level(filled[ind.per_capita_of])).rename(ind_id)
+    base = log1p(raw).rename(ind_id) if ind.transform == "log" else raw
     # Ratios (growth, comparison with history) make sense only before a log.
-    linear = raw if ind.transform == "log" else base
+    linear = raw
     made = [base]
     made += [lag(base, k) for k in spec.lags]
     made += [change(base, k) for k in spec.changes]

@@ -34,7 +34,8 @@ from forewarn.features._catalogue import Catalogue
 from forewarn.features._panel import _step_months, panel_times
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp, period_end, period_label
 
-__all__ = ["build_panel_dense", "panel_age_dense", "dense_observations", "grid_crisis_events"]
+__all__ = ["build_panel_dense", "panel_age_dense", "dense_observations", "grid_crisis_events",
+           "open_cube", "write_cube"]
 
 
 def build_panel_dense(cube: xr.Dataset, catalogue: Catalogue, as_of, frequency="monthly",
@@ -296,6 +297,105 @@ def _periods(c0: int, n_months: int, months: int) -> tuple[np.ndarray, np.ndarra
     first = c0 + (-c0) % months
     start = np.arange(first, c0 + n_months, months, dtype=np.int64)
     return start, start - c0
+
+
+def write_cube(cube: xr.Dataset, path, chunk_regions: int = 4096) -> None:
+    """Write a cube as a Zarr store, chunked over regions with the time axis whole.
+
+    That layout is the one :func:`build_panel_dense` reads: each region chunk is read once.
+    """
+    out = cube.chunk({"region": chunk_regions, "time": -1})
+    for var in out.variables.values():
+        var.encoding = {}
+    out.to_zarr(path, mode="w-", consolidated=True, zarr_format=2)
+
+
+def open_cube(path, catalogue: Catalogue, region_ids=None, chunk_regions: int | None = None
+              ) -> xr.Dataset:
+    """Open a Zarr cube lazily and check it against the catalogue and the regions.
+
+    Nothing is loaded but the coordinates; the value checks (each indicator inside its valid
+    range) run chunk by chunk. Every problem is listed, with the file, the variable and the first
+    offending region and month.
+
+    Parameters
+    ----------
+    path : path-like
+        A Zarr store (a folder) written by :func:`write_cube` or by ``xarray.Dataset.to_zarr``.
+    catalogue : Catalogue
+    region_ids : sequence of str, optional
+        The regions of the project; the cube must hold exactly these (any order: it is put in
+        this order).
+    chunk_regions : int, optional
+        Regions per dask chunk; default the store's own chunks.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        cube = xr.open_zarr(path, chunks={} if chunk_regions is None else
+                            {"region": chunk_regions, "time": -1})
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(Problem(path, f"cannot be read as a Zarr store ({exc}); write it with "
+                                 "forewarn.features.write_cube or xarray's to_zarr.")) from None
+    try:
+        _check_cube(cube, catalogue)
+    except InputError as exc:
+        raise InputError([Problem(path, p.message, column=p.column) for p in exc.problems]
+                         ) from None
+    problems = []
+    regions = pd.Index([str(r) for r in cube["region"].values])
+    cube = cube.assign_coords(region=regions.to_numpy(dtype=object))
+    if region_ids is not None:
+        wanted = pd.Index([str(r) for r in region_ids])
+        missing, extra = wanted.difference(regions), regions.difference(wanted)
+        if len(missing) or len(extra):
+            parts = []
+            if len(missing):
+                parts.append(f"lacks {len(missing)} region(s) of the regions file (e.g. "
+                             f"{', '.join(missing[:3])})")
+            if len(extra):
+                parts.append(f"holds {len(extra)} region(s) not in the regions file (e.g. "
+                             f"{', '.join(extra[:3])})")
+            problems.append(Problem(path, f"{' and '.join(parts)}; the cube's 'region' "
+                                    "coordinate must list exactly the regions' region_id.",
+                                    column="region"))
+        elif not regions.equals(wanted):
+            cube = cube.sel(region=wanted.to_numpy(dtype=object))
+    problems += _range_problems(path, cube, catalogue)
+    if problems:
+        raise InputError(problems)
+    return cube
+
+
+def _range_problems(path, cube, catalogue) -> list:
+    import dask
+
+    lows, highs = {}, {}
+    for ind_id in catalogue:
+        ind = catalogue[ind_id]
+        lows[ind_id] = cube[ind_id].min(skipna=True).data
+        highs[ind_id] = cube[ind_id].max(skipna=True).data
+    lows, highs = dask.compute(lows, highs)
+    problems = []
+    for ind_id in catalogue:
+        ind = catalogue[ind_id]
+        low, high = float(lows[ind_id]), float(highs[ind_id])
+        if np.isinf(low) or np.isinf(high) or low < ind.valid_min or high > ind.valid_max:
+            bad = ~((cube[ind_id] >= ind.valid_min) & (cube[ind_id] <= ind.valid_max)
+                    | cube[ind_id].isnull())
+            r, t = np.unravel_index(int(bad.argmax().values), bad.shape)
+            value = float(cube[ind_id][r, t].values)
+            problems.append(Problem(
+                path, f"'{ind_id}' holds {value!r} at region {cube['region'].values[r]}, "
+                f"{pd.Timestamp(cube['time'].values[t]):%Y-%m} ({int(bad.sum().values):,} values "
+                f"outside the valid range [{ind.valid_min}, {ind.valid_max}] in all); fix the "
+                "values or the catalogue's valid_min / valid_max.", column=ind_id))
+    return problems
 
 
 def _check_cube(cube, catalogue) -> int:

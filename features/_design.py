@@ -190,7 +190,7 @@ def _window_sum(flags: np.ndarray, cols: np.ndarray, horizon: int) -> np.ndarray
 
 
 def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: int,
-                  outcome_known_until) -> Design:
+                  outcome_known_until, every: int = 1) -> Design:
     """Training rows and origin rows for a model, with nothing from after the origin.
 
     A time step ``t`` is a training row when ``t <= origin``, its whole target window is
@@ -210,6 +210,9 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
         Target window. [time steps]
     outcome_known_until : str or Timestamp
         Last step whose outcome is known at the origin; not after the origin.
+    every : int, default=1
+        Keep training rows every this many months, counted back from the origin (1 keeps
+        all). Thinned before the table is made, so a grid's full table is never built. [months]
 
     Returns
     -------
@@ -230,6 +233,8 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
     problems = []
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         problems.append(f"'horizon' is {horizon!r}; use a whole number of time steps >= 1.")
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        problems.append(f"'every' is {every!r}; use a whole number of months >= 1.")
     if origin not in times:
         problems.append(f"the origin {origin:%Y-%m-%d} is not a time step of the features "
                         f"({times[0]:%Y-%m-%d} .. {times[-1]:%Y-%m-%d}); choose one of them.")
@@ -249,6 +254,8 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
     step = _time_step(times)
     window_end = month_ordinal(times) // step + horizon
     trainable = (times <= origin) & (window_end <= month_ordinal([known])[0] // step)
+    if every > 1:
+        trainable &= (int(month_ordinal([origin])[0]) - month_ordinal(times)) % every == 0
     y = target.reindex(time=times).where(xr.DataArray(trainable, dims="time",
                                                       coords={"time": times}))
     y_train = y.to_series().dropna().rename("target")

@@ -40,8 +40,15 @@ def validate(config=None) -> Project:
     return load_project(resolve_config(config))
 
 
-def init(directory) -> Path:
-    """Write the demo world as an editable project folder; return its config path."""
+def init(directory, grid: tuple[int, int, int] | None = None) -> Path:
+    """Write the demo world as an editable project folder; return its config path.
+
+    With ``grid = (rows, columns, months)`` write the grid world instead (a Zarr cube).
+    """
+    if grid is not None:
+        from forewarn.flows._project import write_grid_project
+
+        return write_grid_project(directory, *grid)
     return write_demo_project(directory)
 
 

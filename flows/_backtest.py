@@ -101,11 +101,11 @@ def _end_of_month(stamp: pd.Timestamp) -> pd.Timestamp:
 def _windows(config: Config, spec: BacktestSpec, horizon: int, project: Project):
     from forewarn.models import BacktestWindows
 
-    obs_end = project.observations["start"].max()
+    obs_start, obs_end = project.month_range()
     last = spec.last_origin or ordinal_to_timestamp([obs_end - horizon])[0].strftime("%Y-%m")
     first = spec.first_origin or (pd.Timestamp(last) - pd.DateOffset(years=6)).strftime("%Y-%m")
     start = config.start or ordinal_to_timestamp(
-        [project.observations["start"].min()])[0].strftime("%Y-%m")
+        [obs_start])[0].strftime("%Y-%m")
     return BacktestWindows(pd.Timestamp(start), pd.Timestamp(first), pd.Timestamp(last),
                            step_months=spec.step_months, horizon_months=horizon,
                            min_train_months=spec.min_train_months,

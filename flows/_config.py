@@ -21,8 +21,8 @@ __all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECT
 _FIELDS = {
     "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int,
                 "outcome_label": str, "outcome_short": str},
-    "inputs": {"regions": str, "observations": (str, list), "catalogue": str, "outcome": str,
-               "outcome_lag_days": int, "crisis_events": str},
+    "inputs": {"regions": str, "observations": (str, list), "cube": str, "catalogue": str,
+               "outcome": str, "outcome_lag_days": int, "crisis_events": str},
     "forecast": {"as_of": (str, object), "horizons": list},
     "output": {"dir": str},
 }
@@ -52,6 +52,10 @@ class Config:
         Input files; all None for the embedded demo world.
     observations : tuple of Path
         Observation files (CSV or Parquet), read in order.
+    cube : Path or None
+        Instead of observation files: a Zarr store of dense (region, month) arrays, one per
+        catalogue indicator, for grids too big for long tables (see
+        ``forewarn.features.build_panel_dense`` for its contract).
     outcome_lag_days : int
         Days from the end of a month until its outcome is known. [days]
     as_of : Timestamp or None
@@ -75,6 +79,7 @@ class Config:
     outcome_short: str = "trafficking surge"
     regions: Path | None = None
     observations: tuple[Path, ...] = ()
+    cube: Path | None = None
     catalogue: Path | None = None
     outcome: Path | None = None
     outcome_lag_days: int = 90
@@ -103,17 +108,22 @@ class Config:
             problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
                                     column="outcome_lag_days"))
         if not self.embedded and (self.regions is None or self.catalogue is None
-                                  or not self.observations):
-            problems.append(Problem(where, "[inputs] needs 'regions', 'observations' and "
-                                    "'catalogue' (or set [project] demo = true and name no "
-                                    "inputs to use the embedded demo world)."))
+                                  or not (self.observations or self.cube)):
+            problems.append(Problem(where, "[inputs] needs 'regions', 'observations' (or "
+                                    "'cube') and 'catalogue' (or set [project] demo = true and "
+                                    "name no inputs to use the embedded demo world)."))
+        if self.observations and self.cube is not None:
+            problems.append(Problem(where, "[inputs] names both 'observations' and 'cube'; "
+                                    "give one of them (long tables or one dense cube).",
+                                    column="cube"))
         if problems:
             raise InputError(problems)
 
     @property
     def embedded(self) -> bool:
         """True when the inputs are the embedded demo world, generated in memory."""
-        return self.demo and self.regions is None and not self.observations
+        return (self.demo and self.regions is None and not self.observations
+                and self.cube is None)
 
     def resolved_as_of(self) -> pd.Timestamp:
         """The forecast date: the configured one, or today (UTC) when none is set."""
@@ -132,6 +142,7 @@ class Config:
             "start": self.start, "seed": self.seed, "outcome_label": self.outcome_label,
             "outcome_short": self.outcome_short,
             "regions": _s(self.regions), "observations": [str(p) for p in self.observations],
+            "cube": _s(self.cube),
             "catalogue": _s(self.catalogue), "outcome": _s(self.outcome),
             "outcome_lag_days": self.outcome_lag_days, "crisis_events": _s(self.crisis_events),
             "as_of": str(self.resolved_as_of().date()), "horizons": list(self.horizons),
@@ -145,12 +156,12 @@ def _s(p):
 
 
 #: The demo world's choices for the stages configured in their own sections. Lean on purpose:
-#: levels, each value against its own 3-year history, displacement next door and the crisis
-#: context; training rows every third month (consecutive months share their target window).
+#: levels, displacement per head of population (own and next door) and the crisis context;
+#: training rows every third month (consecutive months share their target window).
 DEMO_SECTIONS = {
-    "features": {"lags": [], "changes": [], "rolling_mean": [], "history": 36,
-                 "carry_forward": 2, "spatial_lag": ["displaced"],
-                 "crisis_kinds": ["conflict", "disaster"]},
+    "features": {"lags": [], "changes": [], "rolling_mean": [], "history": 0,
+                 "carry_forward": 2, "per_capita": ["displaced", "refugees_hosted"],
+                 "spatial_lag": ["displaced"], "crisis_kinds": ["conflict", "disaster"]},
     "model": {"kind": "additive", "train_every": 3, "class_breaks": [0.1, 0.2, 0.4],
               "additive": {"max_iter": 100, "n_bootstrap": 10},
               "elastic_net": {"Cs": [0.01, 0.1, 1.0], "l1_ratios": [0.5], "n_bootstrap": 10,
@@ -249,6 +260,7 @@ def load_config(path) -> Config:
            if ("project", k) in values},
         regions=file("inputs", "regions"),
         observations=tuple(p for p in obs_paths if p is not None),
+        cube=file("inputs", "cube"),
         catalogue=file("inputs", "catalogue"),
         outcome=file("inputs", "outcome"),
         outcome_lag_days=values.get(("inputs", "outcome_lag_days"), 90),

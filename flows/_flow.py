@@ -6,6 +6,8 @@ load config ─► validate ─► panel as of the origin ─► features ─►
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from forewarn.flows._prefect import configure_prefect
@@ -61,18 +63,18 @@ def validate_task(cfg, progress):
     with progress.stage(_run.STAGES[0]) as st:
         specs = pipeline.specs_from_config(cfg)
         project = load_project(cfg)
-        st.detail = f"{len(project.regions)} regions, {len(project.observations):,} observations"
+        st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
         if cfg.demo:
             progress.say(f"      {project.label}")
     return project, specs
 
 
 @task(name="panel as of the origin and features", **_task)
-def prepare_task(project, feature_spec, cache_dir, progress, dask=None):
+def prepare_task(project, feature_spec, cache_dir, progress, dask=None, store=None):
     as_of = project.config.resolved_as_of()
     with progress.stage(_run.STAGES[1]) as st:
         prepared = pipeline.prepare(project, as_of, feature_spec, cache_dir=cache_dir,
-                                    chunks=_chunks(project) if dask else None)
+                                    chunks=_chunks(project) if dask else None, store=store)
         st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
                      f"{len(prepared.features.data_vars)} features")
     return prepared
@@ -120,9 +122,20 @@ def _forecast(config, as_of, out, progress, dask=None):
     cfg = load_config_task(config, as_of, out)
     cache_dir = Path(cfg.output_dir) / ".cache"
     project, specs = validate_task(cfg, progress)
-    prepared = prepare_task(project, specs[0], cache_dir, progress, dask)
-    result = model_task(project, prepared, specs, cache_dir, progress)
-    publish_task(result, cfg.output_dir, progress)
+    # On Dask the panel and features go through a Zarr store of this run (workers read their
+    # chunks from it; nothing grid-sized is pickled between processes); removed at the end.
+    store = None
+    if dask:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        store = Path(tempfile.mkdtemp(prefix="prepared-", dir=cache_dir))
+    try:
+        prepared = prepare_task(project, specs[0], cache_dir, progress, dask,
+                                None if store is None else store / "zarr")
+        result = model_task(project, prepared, specs, cache_dir, progress)
+        publish_task(result, cfg.output_dir, progress)
+    finally:
+        if store is not None:
+            shutil.rmtree(store, ignore_errors=True)
     result.timings = dict(progress.timings)
     return result
 

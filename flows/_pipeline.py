@@ -21,13 +21,15 @@ from forewarn.features import (
     FeatureSpec,
     build_features,
     build_panel,
+    build_panel_dense,
     design_matrix,
     make_target,
     panel_age,
+    panel_age_dense,
 )
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._project import Project
-from forewarn.flows._specs import IndexChoice, ModelSpec
+from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
 from forewarn.reports._data import RISK_CLASSES
 
 __all__ = [
@@ -64,14 +66,15 @@ def specs_from_config(config) -> tuple[FeatureSpec, ModelSpec, IndexChoice]:
     base = config.path.parent if config.path is not None else None
     for build in (lambda: FeatureSpec.from_config(config.section("features")),
                   lambda: ModelSpec.from_config(config.section("model")),
-                  lambda: IndexChoice.from_config(config.section("index"), base)):
+                  lambda: IndexChoice.from_config(config.section("index"), base),
+                  lambda: ReportSpec.from_config(config.section("report"))):
         try:
             specs.append(build())
         except InputError as exc:
             problems += exc.problems
     if problems:
         raise InputError(problems)
-    return tuple(specs)
+    return tuple(specs[:3])  # the report spec is only checked here, read when publishing
 
 
 @dataclass
@@ -86,30 +89,62 @@ class Prepared:
 
 
 def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
-            chunks: int | None = None) -> Prepared:
+            chunks: int | None = None, store=None) -> Prepared:
     """Build the panel as of ``as_of`` and the features from it (nothing later is visible).
 
     With ``chunks``, the panel is dask-backed (that many regions per chunk) and the features are
-    computed on the active dask scheduler, then loaded: the results are identical.
+    computed on the active dask scheduler: the results are identical. They are then loaded into
+    memory, or, with ``store`` (a folder that does not exist yet), written there as Zarr chunk
+    by chunk and reopened lazily, so nothing the size of a grid is held in one process or sent
+    between Dask workers.
     """
     config = project.config
     as_of = pd.Timestamp(as_of)
     ids = project.regions.index
     kwargs = dict(frequency=config.frequency, start=config.start)
-    panel = build_panel(project.observations, project.catalogue, ids, as_of, **kwargs)
-    age = panel_age(project.observations, project.catalogue, ids, as_of, **kwargs)
+    if project.cube is not None:
+        cube = project.cube
+        if chunks:
+            cube = cube.chunk({"region": chunks, "time": -1})
+        panel = build_panel_dense(cube, project.catalogue, as_of, **kwargs)
+        age = panel_age_dense(cube, project.catalogue, as_of, **kwargs)
+    else:
+        panel = build_panel(project.observations, project.catalogue, ids, as_of, **kwargs)
+        age = panel_age(project.observations, project.catalogue, ids, as_of, **kwargs)
+        if chunks:
+            panel, age = panel.chunk({"region": chunks}), age.chunk({"region": chunks})
     events = project.crisis_events
     spec = feature_spec
     if events is None and spec.crisis_kinds:
         spec = FeatureSpec(**{**spec.to_dict(), "crisis_kinds": (), "spatial_lag": tuple(
             s for s in spec.spatial_lag if not s.startswith("crisis_"))})
-    if chunks:
-        panel, age = panel.chunk({"region": chunks}), age.chunk({"region": chunks})
     features = build_features(panel, project.catalogue, events, project.regions, spec, age=age,
                               cache_dir=cache_dir)
-    if chunks:
+    if store is not None:
+        panel, age, features = (_through_zarr(ds, Path(store) / name) for ds, name in
+                                ((panel, "panel"), (age, "age"), (features, "features")))
+    elif chunks or project.cube is not None:
         panel, age, features = panel.compute(), age.compute(), features.compute()
     return Prepared(as_of, origin_of(as_of, config.frequency), panel, age, features)
+
+
+def _through_zarr(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    """Write ``ds`` to a Zarr store chunk by chunk; reopen it lazily with the same attrs."""
+    out = ds.copy()
+    for name, var in out.variables.items():
+        var.encoding = {}
+        if var.chunks is not None:  # Zarr wants equal chunks: the time axis whole
+            out[name] = var.chunk({"time": -1}) if "time" in var.dims else var
+    out.to_zarr(path, mode="w-", zarr_format=2, consolidated=True)
+    lazy = xr.open_zarr(path, consolidated=True, decode_timedelta=False)
+    # The store lists variables alphabetically and may change the time unit: restore both, so
+    # the feature columns (and the models fitted on them) are exactly the in-memory ones.
+    lazy = lazy[list(ds.data_vars)].assign_coords(region=ds["region"].values,
+                                                  time=ds["time"].values)
+    lazy.attrs = dict(ds.attrs)
+    for name in ds.data_vars:
+        lazy[name].attrs = dict(ds[name].attrs)
+    return lazy
 
 
 def outcome_known_until(project: Project, as_of) -> pd.Timestamp:
@@ -194,9 +229,9 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,
                          known_until=known, factor=model_spec.surge_factor)
-    design = design_matrix(prepared.features, target, prepared.origin, steps, known)
-    X_train, y = _thin(design.X_train, design.y_train.astype(int), model_spec.train_every,
-                       prepared.origin)
+    design = design_matrix(prepared.features, target, prepared.origin, steps, known,
+                           every=model_spec.train_every)
+    X_train, y = design.X_train, design.y_train.astype(int)
     if y.nunique() < 2:
         what = ("no rows" if len(y) == 0 else
                 f"only {'events' if y.iloc[0] else 'non-events'} ({len(y)} rows)")
@@ -211,19 +246,6 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
                                      step_months=12 if project.config.frequency == "annual"
                                      else 1).fit(X_train, y)
     return Trained(horizon, model, X_train, y, design.X_origin, known)
-
-
-def _thin(X, y, every, origin):
-    """Keep training rows every ``every`` months, counted back from the origin.
-
-    Consecutive months share most of their target window, so monthly rows repeat nearly the
-    same information; thinning cuts training time without dropping any region or period.
-    """
-    if every == 1:
-        return X, y
-    months = month_ordinal(X.index.get_level_values("time"))
-    keep = (int(month_ordinal([origin])[0]) - months) % every == 0
-    return X[keep], y[keep]
 
 
 def horizon_steps(horizon_months: int, frequency: str) -> int:

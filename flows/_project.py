@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import hashlib
 import math
@@ -11,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from forewarn.errors import InputError
 from forewarn.features._catalogue import Catalogue, load_catalogue
 from forewarn.features._demo import DEMO_LABEL, make_demo_world
+from forewarn.features._dense import open_cube
 from forewarn.features._validate import (
     read_regions,
     to_text,
@@ -23,9 +27,9 @@ from forewarn.features._validate import (
     validate_observations,
     validate_outcome,
 )
-from forewarn.flows._config import Config, demo_config
+from forewarn.flows._config import DEMO_SECTIONS, Config, demo_config
 
-__all__ = ["Project", "load_project", "write_demo_project", "input_hashes"]
+__all__ = ["Project", "load_project", "write_demo_project", "write_grid_project", "input_hashes"]
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,30 @@ class Project:
     observations: pd.DataFrame
     outcome: pd.DataFrame | None
     crisis_events: pd.DataFrame | None
+    #: Dense (region, month) arrays from a Zarr store, lazily opened; then ``observations`` is
+    #: None and the panel comes from ``build_panel_dense``.
+    cube: object = None
 
     @property
     def label(self) -> str | None:
         """The demo label every output carries, or None for real data."""
         return DEMO_LABEL if self.config.demo else None
+
+    def inputs_text(self) -> str:
+        """What the indicator inputs are, in a few words (for progress lines)."""
+        if self.observations is None:
+            return (f"a cube of {self.cube.sizes['region']:,} regions x "
+                    f"{self.cube.sizes['time']} months")
+        return f"{len(self.observations):,} observations"
+
+    def month_range(self) -> tuple[int, int]:
+        """Month ordinals of the first and last period start in the inputs."""
+        if self.observations is None:
+            from forewarn.features._periods import month_ordinal
+
+            m = month_ordinal(pd.DatetimeIndex(self.cube["time"].values[[0, -1]]))
+            return int(m[0]), int(m[1])
+        return int(self.observations["start"].min()), int(self.observations["start"].max())
 
     def summary(self) -> list[str]:
         """A few lines saying what was read, for the command line."""
@@ -50,11 +73,19 @@ class Project:
         lines = [
             f"regions: {len(self.regions)} ({self.regions['level'].iloc[0]}), "
             f"{self.regions['parent_id'].nunique()} parents",
-            f"indicators: {len(self.catalogue)} in the catalogue, {obs['indicator'].nunique()} "
-            "observed",
-            f"observations: {len(obs):,} values, periods {obs['period'].min()} to "
-            f"{obs['period'].max()}, published up to {obs['published'].max():%Y-%m-%d}",
         ]
+        if obs is None:
+            times = pd.DatetimeIndex(self.cube["time"].values)
+            lines += [f"indicators: {len(self.catalogue)} in the catalogue, all in the cube",
+                      f"cube: {self.cube.sizes['region']:,} regions x {len(times)} months, "
+                      f"{times[0]:%Y-%m} to {times[-1]:%Y-%m}"]
+        else:
+            lines += [
+                f"indicators: {len(self.catalogue)} in the catalogue, "
+                f"{obs['indicator'].nunique()} observed",
+                f"observations: {len(obs):,} values, periods {obs['period'].min()} to "
+                f"{obs['period'].max()}, published up to {obs['published'].max():%Y-%m-%d}",
+            ]
         if self.outcome is not None:
             lines.append(f"outcome: {len(self.outcome):,} region-periods, "
                          f"{int((self.outcome['value'] > 0).sum()):,} with an event")
@@ -109,8 +140,10 @@ def load_project(config: Config | None = None) -> Project:
         catalogue = attempt(load_catalogue, config.catalogue)
     regions = attempt(read_regions, sources["regions"])
     ids = None if regions is None else regions.index
-    observations = None
-    if catalogue is not None:
+    observations = cube = None
+    if catalogue is not None and config.cube is not None and ids is not None:
+        cube = attempt(open_cube, config.cube, catalogue, ids)
+    elif catalogue is not None and sources["observations"]:
         parts = [attempt(validate_observations, src, catalogue, ids)
                  for src in sources["observations"]]
         if all(p is not None for p in parts):
@@ -121,7 +154,7 @@ def load_project(config: Config | None = None) -> Project:
               if sources["crisis_events"] is not None else None)
     if problems:
         raise InputError(problems)
-    return Project(config, catalogue, regions, observations, outcome, events)
+    return Project(config, catalogue, regions, observations, outcome, events, cube)
 
 
 def input_hashes(config: Config) -> dict[str, str]:
@@ -129,16 +162,28 @@ def input_hashes(config: Config) -> dict[str, str]:
     if config.embedded:
         return {"demo_world": f"seed {config.seed}"}
     files = [config.path, config.regions, config.catalogue, config.outcome,
-             config.crisis_events, *config.observations]
+             config.crisis_events, *config.observations, config.cube]
     out = {}
     for f in files:
-        if f is not None and Path(f).is_file():
-            h = hashlib.sha256()
-            with open(f, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            out[str(f)] = h.hexdigest()
+        if f is None:
+            continue
+        f = Path(f)
+        if f.is_file():
+            out[str(f)] = _sha256([f], f.parent)
+        elif f.is_dir():  # a Zarr store: every file, by relative path and content
+            out[str(f)] = _sha256(sorted(p for p in f.rglob("*") if p.is_file()), f)
     return out
+
+
+def _sha256(files, root) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        if len(files) > 1 or f.parent != root:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 _README = """# forewarn project: {name}
@@ -199,6 +244,33 @@ def _catalogue_toml(catalogue: Catalogue) -> str:
         "\n\n".join(blocks) + "\n"
 
 
+def _empty_target(directory) -> Path:
+    """``directory`` as a Path, refused when it exists and holds anything."""
+    from forewarn.errors import Problem
+
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise InputError(Problem(directory, "exists and is not empty; choose a new folder so "
+                                 "nothing of yours is overwritten."))
+    return directory
+
+
+@contextlib.contextmanager
+def _staged(directory: Path):
+    """A temporary folder beside ``directory``, moved into its place when the block succeeds;
+    removed otherwise, so a failure leaves nothing half-written."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".forewarn-init-", dir=directory.parent))
+    try:
+        yield tmp
+        if directory.exists():
+            directory.rmdir()
+        tmp.rename(directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
 def write_demo_project(directory, seed: int | None = None, **world) -> Path:
     """Write the demo world as an editable project folder; return the config path.
 
@@ -214,12 +286,7 @@ def write_demo_project(directory, seed: int | None = None, **world) -> Path:
     forewarn.errors.InputError
         When ``directory`` exists and is not empty.
     """
-    from forewarn.errors import Problem
-
-    directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise InputError(Problem(directory, "exists and is not empty; choose a new folder so "
-                                 "nothing of yours is overwritten."))
+    directory = _empty_target(directory)
     config = demo_config()
     seed = config.seed if seed is None else seed
     world = make_demo_world(seed=seed, **world)
@@ -230,9 +297,7 @@ def write_demo_project(directory, seed: int | None = None, **world) -> Path:
             sections={**config.sections, "backtest": {
                 "first_origin": f"{last - 3}-12", "last_origin": f"{last - 1}-12",
                 "step_months": 12, "min_train_months": 24}})
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".forewarn-init-", dir=directory.parent))
-    try:
+    with _staged(directory) as tmp:
         world.regions.reset_index().to_file(tmp / "regions.gpkg", driver="GPKG")
         to_text(world.observations).to_csv(tmp / "observations.csv", index=False)
         to_text(world.outcome).to_csv(tmp / "outcome.csv", index=False)
@@ -266,10 +331,89 @@ dir = "forewarn-out"
             encoding="utf-8")
         (tmp / "README.md").write_text(_README.format(name="forewarn demo world",
                                                       label=DEMO_LABEL), encoding="utf-8")
-        if directory.exists():
-            directory.rmdir()
-        tmp.rename(directory)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    return directory / "forewarn.toml"
+
+
+#: The grid world's choices: as the demo's, scaled for 65,000 cells (training rows once a
+#: year, three bootstrap refits; whole-area maps only, PNG).
+GRID_SECTIONS = {
+    "features": DEMO_SECTIONS["features"],
+    "model": {"kind": "additive", "train_every": 12, "class_breaks": [0.1, 0.2, 0.4],
+              "additive": {"max_iter": 100, "n_bootstrap": 3}},
+    "index": {"spec": "demo"},
+    "report": {"maps": "overview", "formats": ["png"]},
+}
+
+
+def write_grid_project(directory, n_rows: int = 260, n_cols: int = 250, n_months: int = 360,
+                       seed: int | None = None) -> Path:
+    """Write the grid world (default 65,000 cells × 360 months) as a project folder.
+
+    The indicators go into a Zarr cube (``cube.zarr``, see ``forewarn.features.open_cube``),
+    not long tables; the outcome lists the recorded surges only (every other month of the
+    known range is quiet). Cells are ``n_rows × n_cols`` squares of half a degree, in 20 × 20
+    blocks as parents. Written to a temporary folder and moved into place.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        When ``directory`` exists and is not empty.
+    """
+    from forewarn.features import grid_crisis_events, make_grid_world, write_cube
+
+    directory = _empty_target(directory)
+    seed = demo_config().seed if seed is None else seed
+    world = make_grid_world(n_rows=n_rows, n_cols=n_cols, n_months=n_months, seed=seed)
+    times = pd.DatetimeIndex(world.data["time"].values)
+    surge = world.data["surge"].values
+    r, t = np.nonzero(surge)
+    outcome = pd.DataFrame({"region_id": world.data["region"].values[r],
+                            "period": times[t].strftime("%Y-%m"), "value": 1})
+    # The first and last months bound the known range even where no cell had a surge.
+    ends = pd.DataFrame({"region_id": world.data["region"].values[0],
+                         "period": times[[0, -1]].strftime("%Y-%m"),
+                         "value": surge[0, [0, -1]].astype(int)})
+    outcome = pd.concat([ends, outcome]).drop_duplicates(["region_id", "period"])
+    outcome = outcome.sort_values(["period", "region_id"], kind="stable")
+    events = grid_crisis_events(world.data)
+    sections = copy.deepcopy(GRID_SECTIONS)
+    last = times[-1] + pd.offsets.MonthEnd(0)
+    with _staged(directory) as tmp:
+        world.regions.reset_index().to_file(tmp / "regions.gpkg", driver="GPKG")
+        write_cube(world.data[list(world.catalogue)], tmp / "cube.zarr")
+        outcome.to_csv(tmp / "outcome.csv", index=False)
+        to_text(events).to_csv(tmp / "crisis_events.csv", index=False)
+        (tmp / "catalogue.toml").write_text(_catalogue_toml(world.catalogue), encoding="utf-8")
+        (tmp / "forewarn.toml").write_text(f"""# forewarn grid-world project: {n_rows} x {n_cols} cells x {n_months} months (fictional).
+# Run it on Dask:  forewarn run --config forewarn.toml --dask local
+
+[project]
+name = "forewarn grid world"
+demo = true
+frequency = "monthly"
+start = "{times[0]:%Y-%m}"
+seed = {seed}
+
+[inputs]
+regions = "regions.gpkg"
+cube = "cube.zarr"          # dense (region, month) arrays, one per catalogue indicator
+catalogue = "catalogue.toml"
+outcome = "outcome.csv"     # recorded surges only; other months in its range are quiet
+outcome_lag_days = 90
+crisis_events = "crisis_events.csv"
+
+[forecast]
+as_of = "{last:%Y-%m-%d}"
+horizons = [6, 12]
+
+[output]
+dir = "forewarn-out"
+
+""" + "\n\n".join(_toml_table(k, v) for k, v in sections.items()) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(
+            f"# forewarn grid world\n\n{DEMO_LABEL}\n\nA {n_rows} x {n_cols} grid of half-degree "
+            f"cells, {n_months} months, written by `forewarn init --grid` for scale work. The "
+            "indicators are in `cube.zarr` (Zarr, one (region, month) array per catalogue "
+            "indicator; a period's value sits at its first month). Run it with\n\n"
+            "    forewarn run --config forewarn.toml --dask local\n", encoding="utf-8")
     return directory / "forewarn.toml"

@@ -77,7 +77,11 @@ def _data_age(result) -> pd.DataFrame:
 
 def _sources(project) -> pd.DataFrame:
     obs = project.observations
-    latest = obs.groupby("indicator")["period"].max()
+    if obs is None:  # a cube: every indicator runs to its last month
+        last = pd.Timestamp(project.cube["time"].values[-1])
+        latest = pd.Series(f"{last:%Y-%m}", index=list(project.catalogue))
+    else:
+        latest = obs.groupby("indicator")["period"].max()
     rows = []
     for source, entries in pd.Series({i.id: i.source for i in project.catalogue.values()}
                                      ).groupby(lambda k: project.catalogue[k].source):
@@ -143,11 +147,17 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
 
 def write_run_reports(result, folder: Path, change, previous_as_of, progress) -> list[Path]:
     """Write report.html, maps/ and the GIS exports of a run into ``folder``."""
+    from forewarn.flows._specs import ReportSpec
+
+    spec = ReportSpec.from_config(result.project.config.section("report"))
     data = report_data(result, change, previous_as_of)
     folder = Path(folder)
-    write_report(data, folder / "report.html")
-    maps = write_maps(data, folder / "maps")
+    html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]
+            if spec.html else [])
+    maps = [] if spec.maps == "none" else write_maps(
+        data, folder / "maps", formats=spec.formats, parents=spec.maps == "all")
     exports = write_exports(data, folder)
-    progress.say(f"      report.html, {len(maps)} map files, {len(exports)} exports")
-    return [folder / "report.html", *maps, *exports]
+    progress.say(f"      {'report.html, ' if html else ''}{len(maps)} map files, "
+                 f"{len(exports)} exports")
+    return [*html, *maps, *exports]
 

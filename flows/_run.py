@@ -159,8 +159,7 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
     with progress.stage(STAGES[0]) as st:
         feature_spec, model_spec, index_choice = specs_from_config(config)
         project = load_project(config)
-        st.detail = (f"{len(project.regions)} regions, {len(project.observations):,} "
-                     "observations")
+        st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
         if project.config.demo:
             progress.say(f"      {DEMO_LABEL}")
     with progress.stage(STAGES[1]) as st:

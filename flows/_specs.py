@@ -8,7 +8,7 @@ from pathlib import Path
 
 from forewarn.errors import InputError, Problem
 
-__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice"]
+__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
 
 _MODEL_KINDS = ("additive", "elastic_net")
 
@@ -209,3 +209,54 @@ class ScheduleSpec:
         if problems:
             raise InputError(problems)
         return cls(**table)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What a run writes besides its tables (config ``[report]``).
+
+    Parameters
+    ----------
+    maps : {"all", "overview", "none"}
+        ``all``: whole-area, change and one zoomed map per parent region; ``overview``: the
+        whole-area and change maps only (for grids of hundreds of parent blocks); ``none``.
+    formats : tuple of str
+        Map formats: any of "png", "pdf", "svg".
+    html : bool
+        Write report.html.
+    table_rows : int
+        Most regions in the report's ranking table per horizon (the riskiest); beyond it the
+        report points to scores.csv and keeps drivers only for the listed regions. [regions]
+    """
+
+    maps: str = "all"
+    formats: tuple = ("png", "pdf")
+    html: bool = True
+    table_rows: int = 1000
+
+    @classmethod
+    def from_config(cls, table: dict) -> ReportSpec:
+        from forewarn.reports._maps import FORMATS
+
+        where = "config [report]"
+        problems = _unknown(table, ("maps", "formats", "html", "table_rows"), where)
+        maps = table.get("maps", "all")
+        if maps not in ("all", "overview", "none"):
+            problems.append(Problem(where, f"'maps' is {maps!r}; use 'all', 'overview' or "
+                                    "'none'.", column="maps"))
+        formats = table.get("formats", ["png", "pdf"])
+        if not isinstance(formats, list) or not formats or \
+                any(f not in FORMATS for f in formats):
+            problems.append(Problem(where, f"'formats' is {formats!r}; list one or more of "
+                                    f"{', '.join(map(repr, FORMATS))}.", column="formats"))
+        html = table.get("html", True)
+        if not isinstance(html, bool):
+            problems.append(Problem(where, f"'html' is {html!r}; use true or false.",
+                                    column="html"))
+        rows = table.get("table_rows", 1000)
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+            problems.append(Problem(where, f"'table_rows' is {rows!r}; use a whole number >= 1.",
+                                    column="table_rows"))
+        if problems:
+            raise InputError(problems)
+        return cls(maps, tuple(formats), html, rows)

@@ -53,13 +53,22 @@ def validate(config: ConfigOption = None):
 
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="New folder to write the project into.",
-                                                   file_okay=False)]):
+                                                   file_okay=False)],
+         grid: Annotated[bool, typer.Option("--grid", help="Write the grid world (square "
+                                            "cells, indicators in a Zarr cube) for scale work "
+                                            "instead of the demo world.")] = False,
+         rows: Annotated[int, typer.Option("--rows", min=2, help="Grid rows.")] = 260,
+         cols: Annotated[int, typer.Option("--cols", min=2, help="Grid columns.")] = 250,
+         months: Annotated[int, typer.Option("--months", min=48, help="Grid months.")] = 360):
     """Write the demo world as an editable project folder (config, catalogue, regions,
-    observations, outcome, crisis events, README) - the template for your own data."""
+    observations, outcome, crisis events, README) - the template for your own data. With
+    --grid: the grid world (default 65,000 cells x 360 months) for `forewarn run --dask local`."""
     from forewarn.flows._api import init as _init
 
-    path = _init(directory)
-    typer.echo(f"forewarn init: wrote the demo project to {directory}/")
+    if grid:
+        typer.echo(f"forewarn init: generating a {rows} x {cols} grid over {months} months ...")
+    path = _init(directory, (rows, cols, months) if grid else None)
+    typer.echo(f"forewarn init: wrote the {'grid' if grid else 'demo'} project to {directory}/")
     typer.echo(f"  next: forewarn validate --config {path}")
 
 

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from forewarn.models._calibration import fit_platt
 from forewarn.models._splits import TimeOrderedSplit
-from forewarn.models._trees import shape_tables
+from forewarn.models._trees import ShapeTables, shape_tables
 from forewarn.models._validation import (
     TIME,
     ModelInputError,
@@ -416,6 +416,12 @@ class AdditiveBoosting(_CalibratedAdditive):
     calibration_slope_, calibration_intercept_ : float
     bootstrap_estimators_ : list of HistGradientBoostingClassifier
     bootstrap_calibration_ : ndarray of shape (n_bootstrap, 2)
+    shape_base_ : float
+    shape_thresholds_, shape_values_ : list of ndarray
+    shape_missing_ : ndarray of shape (n_features,)
+        The final model read once, at fit, as one step function per feature (see
+        :class:`forewarn.models._trees.ShapeTables`): explanations are then one binary search
+        per feature. Plain arrays, so they persist with the model.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
     """
@@ -507,8 +513,23 @@ class AdditiveBoosting(_CalibratedAdditive):
                                            event, folds)
         return params, margin, valid_event
 
+    def fit(self, X, y, time=None):
+        super().fit(X, y, time)
+        tables = shape_tables(self.estimator_, self.n_features_in_)
+        self.shape_base_ = tables.base
+        self.shape_thresholds_ = list(tables.thresholds)
+        self.shape_values_ = list(tables.values)
+        self.shape_missing_ = tables.missing
+        return self
+
+    fit.__doc__ = _CalibratedAdditive.fit.__doc__
+
     def _raw_contributions(self, X):
-        tables = shape_tables(self.estimator_, X.shape[1])
+        if hasattr(self, "shape_values_"):
+            tables = ShapeTables(self.shape_base_, tuple(self.shape_thresholds_),
+                                 tuple(self.shape_values_), self.shape_missing_)
+        else:  # a model saved before the tables were kept
+            tables = shape_tables(self.estimator_, X.shape[1])
         return tables.contributions(X), tables.base
 
 

@@ -75,7 +75,7 @@ _NAME_SIZE, _NAME_SIZE_MIN, _FULL_SIZE_PARENTS = 20.0, 12.0, 12
 _LETTER_WIDTH = 0.72
 
 
-def render_report(data: ReportData, *, top_n: int = 10) -> str:
+def render_report(data: ReportData, *, top_n: int = 10, max_rows: int = 1000) -> str:
     """Render the report as one self-contained HTML document.
 
     Everything is inline (styles, script, the map, charts, data), so the file opens offline
@@ -89,6 +89,12 @@ def render_report(data: ReportData, *, top_n: int = 10) -> str:
         What the run produced.
     top_n : int, default=10
         Regions that get a card, per horizon, besides ``data.detail_regions``. [regions]
+    max_rows : int, default=1000
+        Most regions listed in the ranking table and under each class of the text map, per
+        horizon (the riskiest); with more regions the report says so and points to
+        ``scores.csv``. Regions beyond it keep their map colour, score and interval, but their
+        drivers are left to ``drivers.parquet``, so a grid's report stays a few megabytes per
+        10,000 cells. [regions]
 
     Returns
     -------
@@ -103,16 +109,19 @@ def render_report(data: ReportData, *, top_n: int = 10) -> str:
     check_report_data(data, "render_report")
     if not (isinstance(top_n, int) and top_n >= 0):
         raise ValueError(f"render_report: 'top_n' must be a whole number >= 0; got {top_n!r}.")
+    if not (isinstance(max_rows, int) and max_rows >= 1):
+        raise ValueError(f"render_report: 'max_rows' must be a whole number >= 1; got "
+                         f"{max_rows!r}.")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    return env.get_template("report.html.j2").render(**_context(data, top_n))
+    return env.get_template("report.html.j2").render(**_context(data, top_n, max_rows))
 
 
-def write_report(data: ReportData, path, *, top_n: int = 10) -> Path:
+def write_report(data: ReportData, path, *, top_n: int = 10, max_rows: int = 1000) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8), creating its folder; return the path."""
-    html = render_report(data, top_n=top_n)
+    html = render_report(data, top_n=top_n, max_rows=max_rows)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
@@ -121,7 +130,7 @@ def write_report(data: ReportData, path, *, top_n: int = 10) -> Path:
 
 # --- view model -------------------------------------------------------------------------------
 
-def _context(data: ReportData, top_n: int) -> dict:
+def _context(data: ReportData, top_n: int, max_rows: int = 1000) -> dict:
     horizons = [int(h) for h in data.horizons]
     basis = basis_of(data)
     by_h = {h: scores_for(data, h, basis) for h in horizons}
@@ -135,6 +144,8 @@ def _context(data: ReportData, top_n: int) -> dict:
                     _aria(data, rid, r, horizons[0], basis))
               for rid, r in first.iterrows()}
     low_ids = {rid for s in by_h.values() for rid in s.index[s["low_reliability"].astype(bool)]}
+    listed = {h: s.head(max_rows) for h, s in by_h.items()}
+    detailed = set(cards).union(*(s.index for s in listed.values()))
     return {
         "data": data,
         "title": f"{data.project_name}: trafficking-risk preparedness report",
@@ -156,13 +167,17 @@ def _context(data: ReportData, top_n: int) -> dict:
         "headlines": {h: _headlines(data, by_h[h], parents, anchors, basis) for h in horizons},
         "map": _map(data, states, horizons[0]),
         "legend_svg": _svg.legend_svg(legend),
-        "text_map": {h: _text_map(data, by_h[h], basis) for h in horizons},
+        "text_map": {h: _text_map(data, by_h[h], basis, max_rows) for h in horizons},
         "parents": parents,
-        "tables": {h: _table(data, by_h[h], parents, anchors, basis) for h in horizons},
+        "tables": {h: _table(data, listed[h], parents, anchors, basis) for h in horizons},
+        "table_note": (f"Showing the {max_rows:,} riskiest of {len(first):,} regions per "
+                       "horizon; every region is in scores.csv, regions.gpkg and the map."
+                       if len(first) > max_rows else ""),
         "cards": [_card(data, rid, anchors[rid], by_h, parents, features, basis)
                   for rid in cards],
         "method": _method(data, features),
-        "json": _json(data, by_h, parents, anchors, basis),
+        "json": _json(data, by_h, parents, anchors, basis,
+                      None if len(data.regions) <= max_rows else detailed),
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
@@ -322,16 +337,22 @@ def _headlines(data, scores, parents, anchors, basis) -> dict:
     }
 
 
-def _text_map(data, scores, basis) -> list:
-    """The map as text: regions listed under each class, highest class first."""
+def _text_map(data, scores, basis, max_rows: int = 1000) -> list:
+    """The map as text: regions listed under each class, highest class first (at most
+    ``max_rows`` names a class, then how many more)."""
     groups = []
+
+    def capped(names, total):
+        return names + ([f"and {total - len(names):,} more"] if total > len(names) else [])
+
     for c in reversed(RISK_CLASSES):
         s = scores[(scores["risk_class"] == c) & scores[basis.column].notna()]
-        groups.append((c, [f"{data.regions.at[rid, 'name']} ({basis.text(v)})"
-                           for rid, v in s[basis.column].items()]))
+        groups.append((c, capped([f"{data.regions.at[rid, 'name']} ({basis.text(v)})"
+                                  for rid, v in s[basis.column].head(max_rows).items()], len(s))))
     none = scores.index[scores[basis.column].isna()]
     unscored = data.regions.index.difference(scores.index).union(none)
-    groups.append(("no score", [str(data.regions.at[rid, "name"]) for rid in unscored]))
+    groups.append(("no score", capped([str(data.regions.at[rid, "name"])
+                                       for rid in unscored[:max_rows]], len(unscored))))
     return [g for g in groups if g[1]]
 
 
@@ -723,8 +744,11 @@ def _plain(v) -> str:
 
 # --- data for the script ----------------------------------------------------------------------
 
-def _json(data, by_h, parents, anchors, basis) -> Markup:
-    """Per region and horizon what the map panel shows, as JSON safe inside a script element."""
+def _json(data, by_h, parents, anchors, basis, detailed=None) -> Markup:
+    """Per region and horizon what the map panel shows, as JSON safe inside a script element.
+
+    With ``detailed`` (a set of region ids), the others carry no drivers and no label (the
+    script builds it): a grid's report keeps its size."""
     regions = {}
     for rid in data.regions.index:
         pid = data.regions.at[rid, "parent_id"]
@@ -734,17 +758,20 @@ def _json(data, by_h, parents, anchors, basis) -> Markup:
     for h, scores in by_h.items():
         for rid, r in scores.iterrows():
             scored = pd.notna(r[basis.column])
-            regions[str(rid)]["h"][str(h)] = {
-                "p": basis.text(r[basis.column]), "w": _what(data, h, basis),
+            entry = {
+                "p": basis.text(r[basis.column]),
                 "i": interval(r["lower"], r["upper"]),
                 "c": _class_index(r, basis), "cl": r["risk_class"] if scored else "no score",
                 "x": _num(r["index_score"]), "r": _num(r["reliability"], "{:.2f}"),
                 "lo": bool(r["low_reliability"]), "d": points(r["change"]),
-                "up": _split(r["drivers_up"]), "dn": _split(r["drivers_down"]),
-                "al": _aria(data, rid, r, h, basis),
             }
+            if detailed is None or rid in detailed:
+                entry.update(up=_split(r["drivers_up"]), dn=_split(r["drivers_down"]),
+                             al=_aria(data, rid, r, h, basis))
+            regions[str(rid)]["h"][str(h)] = entry
     blob = json.dumps({"horizons": [str(h) for h in by_h],
                        "ht": {str(h): horizon_text(h) for h in by_h},
+                       "w": {str(h): _what(data, h, basis) for h in by_h},
                        "io": basis is INDEX, "regions": regions},
                       ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # In a script element the HTML parser only looks for "</script" and "<!--"; escaping

@@ -57,7 +57,8 @@ _RC = {"svg.fonttype": "none", "hatch.linewidth": 1.6,
        "font.family": "DejaVu Sans"}
 
 
-def write_maps(data: ReportData, folder, *, formats=("png", "pdf")) -> list[Path]:
+def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: bool = True
+               ) -> list[Path]:
     """Write choropleth maps for slides and print: per horizon, the whole area, each parent
     region zoomed in (neighbours in grey), and the change since the previous run.
 
@@ -83,6 +84,9 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf")) -> list[Path
         Created when missing.
     formats : sequence of str, default=("png", "pdf")
         Any of "png" (150 dpi, 2000 x 1125 pixels), "pdf" and "svg" (vector, for print).
+    parents : bool, default=True
+        Also one zoomed map per parent region; False writes the whole-area and change maps
+        only (a grid has hundreds of parent blocks).
 
     Returns
     -------
@@ -104,7 +108,7 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf")) -> list[Path
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with matplotlib.rc_context(_RC):
-        for stem, fig in _figures(data):
+        for stem, fig in _figures(data, parents):
             for fmt in formats:
                 path = folder / f"{stem}.{fmt}"
                 fig.savefig(path, dpi=DPI, metadata=_metadata(fmt))
@@ -113,7 +117,7 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf")) -> list[Path
     return written
 
 
-def _figures(data: ReportData):
+def _figures(data: ReportData, zoomed: bool = True):
     """Yield ``(file stem, figure)`` for every map, one at a time (a world of parents makes
     dozens). Call inside ``matplotlib.rc_context(_RC)``."""
     regions = data.regions.to_crs("EPSG:4326")
@@ -123,7 +127,7 @@ def _figures(data: ReportData):
         scores = data.scores[data.scores["horizon"] == h].set_index("region_id")
         scores = scores.reindex(regions.index)
         yield f"risk_{h}m_all", _risk_map(data, regions, scores, h, None, parents, basis)
-        for pid in parents:
+        for pid in parents if zoomed else ():
             yield (f"risk_{h}m_{slug(pid)}",
                    _risk_map(data, regions, scores, h, pid, parents, basis))
         yield f"change_{h}m_all", _change_map(data, regions, scores, h, parents)
@@ -265,15 +269,29 @@ def _pixel_area(ax) -> float:
 def _detail(ax, focus) -> float:
     """How roomy the regions of ``focus`` are on the page: 0 for a world of countries (the
     median one a few points across), 1 for the demo's provinces (25 points or more). Lines
-    thin out as regions shrink, or borders would bury the smallest."""
+    thin out as regions shrink, or borders would bury the smallest; below
+    ``_NO_EDGE_POINTS`` (grid cells) regions get no edge at all (negative detail)."""
     areas = shapely.area(focus.geometry.to_numpy())
     size = np.sqrt(np.median(areas) * _pixel_area(ax)) * 72 / DPI  # [points]
+    if size < _NO_EDGE_POINTS:
+        return -1.0
     return float(np.clip((size - 5) / 20, 0, 1))
 
 
+#: Regions smaller than this on the page are drawn without edges (a 65,000-cell grid would
+#: otherwise be all outline). [points]
+_NO_EDGE_POINTS = 3.0
+
+
 def _lw(detail, thin, bold) -> float:
-    """A line width between ``thin`` (detail 0) and ``bold`` (detail 1). [points]"""
-    return thin + (bold - thin) * detail
+    """A line width between ``thin`` (detail 0) and ``bold`` (detail 1); region edges vanish
+    for regions too small to outline (detail < 0). [points]"""
+    return 0.0 if detail < 0 else thin + (bold - thin) * detail
+
+
+def _outline_lw(detail, thin, bold) -> float:
+    """Parent borders: as :func:`_lw`, but kept (thin) when regions are too small to outline."""
+    return _lw(max(detail, 0.0), thin, bold)
 
 
 def _draw_outlines(ax, lines, width, colour="#111111"):
@@ -393,7 +411,7 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
         regions[low].plot(ax=ax, aspect=None, facecolor="none", edgecolor="#333333",
                           linewidth=0, hatch="///")
     lines = outlines(data)
-    _draw_outlines(ax, lines, _lw(detail, 0.5, 2.2 if pid is None else 1.6))
+    _draw_outlines(ax, lines, _outline_lw(detail, 0.5, 2.2 if pid is None else 1.6))
     if pid is None:
         left_out = _label_parents(slide, lines)
         what = "parent-region name(s) left out where they would overlap or the area is too small"
@@ -481,7 +499,7 @@ def _change_map(data, regions, scores, h, parents) -> Figure:
                 "index-only run has none).")
         regions.plot(ax=ax, aspect=None, color=CONTEXT_COLOUR, edgecolor="#b0b0b0",
                      linewidth=_lw(detail, 0.15, 0.6))
-        _draw_outlines(ax, lines, _lw(detail, 0.4, 1.5), colour="#777777")
+        _draw_outlines(ax, lines, _outline_lw(detail, 0.4, 1.5), colour="#777777")
         ax.text(0.5, 0.5, headline, transform=ax.transAxes, ha="center", va="center",
                 fontsize=_fit(slide.renderer, headline, 30, 0.95 * ax.bbox.width,
                               weight="bold"), weight="bold", path_effects=_HALO)
@@ -495,7 +513,7 @@ def _change_map(data, regions, scores, h, parents) -> Figure:
                for v, k in zip(change, known)]
     regions.plot(ax=ax, aspect=None, color=colours, edgecolor="#555555",
                  linewidth=_lw(detail, 0.2, 0.7))
-    _draw_outlines(ax, lines, _lw(detail, 0.5, 2.2))
+    _draw_outlines(ax, lines, _outline_lw(detail, 0.5, 2.2))
     left_out = _label_parents(slide, lines)
     if left_out:
         _note(slide, f"{left_out} parent-region name(s) left out where they would overlap or "

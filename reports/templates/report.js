@@ -18,11 +18,17 @@
   }
 
   function list(title, items, cls) {
-    if (!items.length) { return; }
+    if (!items || !items.length) { return; }
     panel.appendChild(el("p", null, title));
     var ul = el("ul", cls);
     items.forEach(function (t) { ul.appendChild(el("li", null, t)); });
     panel.appendChild(ul);
+  }
+
+  function label(r, s) {  // as the report's own labels: name: score [within h], class risk
+    if (s.c < 0) { return r.n + ": no score"; }
+    return r.n + ": " + s.p + (data.io ? "" : " within " + data.ht[horizon]) + ", " + s.cl +
+      " risk" + (s.lo ? ", low data reliability" : "");
   }
 
   function show(id) {
@@ -37,7 +43,7 @@
       return;
     }
     panel.appendChild(el("p", "big", s.p));
-    panel.appendChild(el("p", null, s.w));
+    panel.appendChild(el("p", null, data.w[horizon]));
     if (!data.io) { panel.appendChild(el("p", null, "Interval: " + s.i)); }
     var line = el("p", null, "Class: ");
     line.appendChild(el("span", "chip c" + (s.c >= 0 ? s.c : "n"), s.cl));
@@ -46,6 +52,9 @@
     if (s.lo) { rel.appendChild(el("span", "flag", " \u26A0 low reliability")); }
     panel.appendChild(rel);
     panel.appendChild(el("p", null, "Change since last run: " + s.d));
+    if (!s.up && !s.dn) {
+      panel.appendChild(el("p", "muted", "Drivers of this region: drivers.parquet in the run folder."));
+    }
     list("Raising the risk:", s.up, "drivers up");
     list("Lowering the risk:", s.dn, "drivers down");
     if (r.a) {
@@ -71,7 +80,8 @@
       if (s && s.lo) { cls += " low"; }
       if (id === pinned) { cls += " sel"; }
       p.setAttribute("class", cls);
-      p.setAttribute("aria-label", s ? s.al : data.regions[id].n + ": no score");
+      p.setAttribute("aria-label", s ? (s.al || label(data.regions[id], s))
+                                     : data.regions[id].n + ": no score");
     });
   }
 

@@ -191,3 +191,27 @@ def test_spatial_lag_of_a_feature_not_built_lists_the_choices(tiny_regions):
     with pytest.raises(InputError, match=r"'spatial_lag' names displaced__change12, which the "
                                          r"spec does not build; choose among: displaced, "):
         build_features(make_panel(), CATALOGUE, crisis_events(), tiny_regions, spec)
+
+
+def test_per_capita_rescales_a_count_and_keeps_the_catalogue_log():
+    panel = make_panel()
+    spec = FeatureSpec(indicators=("gov",), crisis_kinds=(), per_capita=("gov",), lags=(),
+                       changes=(), rolling_mean=(), growth=(3,), history=6)
+    out = build_features(panel, CATALOGUE, None, None, spec)
+    rate = panel["gov"] / panel["population"] * 1e5
+    # gov's catalogue scale is log: the rate is logged too; ratios use the rate before the log.
+    np.testing.assert_allclose(out["gov"].values, np.log1p(rate.values))
+    np.testing.assert_allclose(out["gov__growth3"].values[:, 12],
+                               (rate.values[:, 12] / rate.values[:, 9]) - 1)
+    assert out["gov"].attrs["transform"] == "per_capita 100k; log1p"
+    assert "per 100,000 people" in out["gov"].attrs["phrase"]
+    assert list(out.data_vars) == ["gov", "gov__growth3", "gov__rel6", "gov__imputed"]
+
+
+def test_per_capita_of_an_indicator_not_built_lists_the_choices():
+    spec = FeatureSpec(indicators=("gov",), crisis_kinds=(), per_capita=("displaced",))
+    with pytest.raises(InputError, match=r"'per_capita' names displaced, which the spec does not "
+                                         r"build; choose among the indicators: gov\."):
+        build_features(make_panel(), CATALOGUE, None, None, spec)
+    with pytest.raises(InputError, match=r"'per_capita' repeats a name"):
+        FeatureSpec(per_capita=("gov", "gov"))

@@ -65,8 +65,8 @@ def test_toml_syntax_error(tmp_path):
 
 def test_missing_inputs(tmp_path):
     p = write(tmp_path, "[project]\nname = 'x'\n")
-    with pytest.raises(InputError, match=r"\[inputs\] needs 'regions', 'observations' and "
-                       r"'catalogue'"):
+    with pytest.raises(InputError, match=r"\[inputs\] needs 'regions', 'observations' \(or "
+                       r"'cube'\) and 'catalogue'"):
         load_config(p)
 
 

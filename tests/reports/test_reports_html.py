@@ -187,6 +187,29 @@ def test_file_stays_small_for_many_regions(report_data):
     assert len(render_report(big).encode()) < 3_000_000
 
 
+def test_big_worlds_list_the_riskiest_and_keep_every_region_on_the_map(report_data):
+    n = len(report_data.regions)
+    html = render_report(report_data, max_rows=10)
+    page = parse(html)
+    rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-parent" in attrs]
+    assert len(rows) == 10 * len(report_data.horizons)
+    assert f"Showing the 10 riskiest of {n:,} regions per horizon" in html
+    assert f"and {n - 10:,} more" in html or "more</dd>" in html
+    blob = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', html,
+                                re.S).group(1))
+    entries = [e for r in blob["regions"].values() for e in r["h"].values()]
+    with_drivers = [e for e in entries if "up" in e]
+    # Every region keeps its score on the map; drivers only for the listed and carded ones.
+    assert len(entries) == sum(report_data.scores["region_id"].isin(report_data.regions.index))
+    assert 0 < len(with_drivers) < len(entries)
+    assert all("p" in e and "cl" in e for e in entries)
+    assert set(blob["w"]) == {str(h) for h in report_data.horizons}
+    with pytest.raises(ValueError, match=r"'max_rows' must be a whole number >= 1; got 0"):
+        render_report(report_data, max_rows=0)
+    # Below the cap nothing changes: every region listed, no note.
+    assert "riskiest of" not in render_report(report_data, max_rows=n)
+
+
 @pytest.mark.parametrize("change, match", [
     (lambda d: dataclasses.replace(d, scores=d.scores.drop(columns=["lower"])),
      r"ReportData.scores lacks the columns \['lower'\]"),
