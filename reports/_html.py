@@ -192,6 +192,8 @@ def _map(data, states, h) -> dict:
     areas = shapely.area(frame.project(regions.geometry.to_numpy()))
     # Median region under 12 units across (about 10 pixels on screen): borders would bury it.
     fine = bool(len(areas)) and float(np.sqrt(np.median(areas))) < 12
+    # Under 3 units (grid cells) any border is wider than the region: no borders at all.
+    tiny = bool(len(areas)) and float(np.sqrt(np.median(areas))) < 3
     size = _NAME_SIZE
     if lines is not None:
         n = len(lines)
@@ -200,7 +202,7 @@ def _map(data, states, h) -> dict:
         # map_svg writes every name it is given; a name that does not fit is blanked here.
         lines = lines.assign(name=_map_names(lines, frame, size))
     svg = _svg.map_svg(regions, lines, states, f"Map of risk classes, {horizon_text(h)} ahead")
-    return {"svg": svg, "fine": fine, "name_size": f"{size:.3g}"}
+    return {"svg": svg, "fine": fine, "tiny": tiny, "name_size": f"{size:.3g}"}
 
 
 def _map_names(lines, frame, size) -> list[str]:

@@ -144,3 +144,26 @@ def test_boosted_model_without_used_features_explains_to_zero():
     contributions, base = explain(model, X)
     assert (contributions.to_numpy() == 0).all()
     np.testing.assert_allclose(base, model.decision_function(X))
+
+
+def test_shape_tables_threaded_equal_the_plain_rule_at_cuts_nan_and_inf():
+    from forewarn.models._trees import _THREADED_ROWS, ShapeTables
+
+    rng = np.random.default_rng(3)
+    cuts = (np.array([-1.0, 0.0, 2.5]), np.array([]), np.array([0.5, np.inf]))
+    values = (np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.25]), np.array([-1.0, -2.0, -3.0]))
+    tables = ShapeTables(0.0, cuts, values, np.array([9.0, 8.0, 7.0]))
+    n = _THREADED_ROWS + 1000  # the threaded path
+    X = rng.choice([-2.0, -1.0, -0.5, 0.0, 1.0, 2.5, 3.0, 0.5, np.inf, -np.inf, np.nan],
+                   size=(n, 3))
+    got = tables.contributions(X)
+
+    def plain(x, c, v, missing):  # interval (c[i-1], c[i]] -> v[i]; above all cuts -> v[-1]
+        if np.isnan(x):
+            return missing
+        return v[int(np.sum(x > c))]
+
+    expected = np.array([[plain(X[i, j], cuts[j], values[j], tables.missing[j])
+                          for j in range(3)] for i in range(0, n, 97)])
+    np.testing.assert_array_equal(got[::97], expected)
+    np.testing.assert_array_equal(tables.contributions(X[:100]), got[:100])  # serial path

@@ -304,3 +304,24 @@ def test_report_map_names_the_largest_parent_where_names_would_collide():
     # Corner's name would leave the map.
     names = _map_names(lines, MapFrame((0, 0, 40, 40)), 20.0)
     assert names == ["Alphabet Soup Region", "", "", ""]
+
+
+def test_grid_cells_too_small_to_outline_are_drawn_without_borders(report_data):
+    # Each region a 0.01-degree square, spread over 40 degrees: a few hundredths of a unit on
+    # the map, as the cells of a 65,000-cell grid are.
+    n = len(report_data.regions)
+    cells = [shapely.box(i * 40 / n, 0, i * 40 / n + 0.01, 0.01) for i in range(n)]
+    grid = dataclasses.replace(report_data, regions=report_data.regions.set_geometry(
+        gpd.GeoSeries(cells, index=report_data.regions.index, crs="EPSG:4326")))
+    html = render_report(grid)
+    assert re.search(r'<figure class="map-fig fine tiny"', html)
+    assert ".tiny .map .rg { stroke: none; }" in html
+    assert "tiny" not in re.search(r'<figure class="[^"]*"', render_report(report_data)).group(0)
+
+
+def test_map_lines_vanish_for_regions_too_small_to_outline():
+    from forewarn.reports._maps import _lw, _outline_lw
+
+    assert _lw(-1.0, 0.2, 0.7) == 0.0          # region edges: none
+    assert _outline_lw(-1.0, 0.5, 2.2) == 0.5  # parent borders: thin, kept
+    assert _lw(1.0, 0.2, 0.7) == 0.7 and _outline_lw(0.5, 0.5, 2.5) == 1.5
