@@ -95,7 +95,9 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     Returns
     -------
     RunResult
-        Scores, explanations, drivers, the run folder (``run_dir``) and its manifest.
+        Scores, explanations, drivers, the run folder (``run_dir``) and its manifest. On Dask,
+        ``prepared`` (panel, ages, features) is handed back loaded when under 256 MiB and is
+        None above (a grid's is gigabytes; its working store is removed with the run).
     """
     from forewarn.flows._prefect import configure_prefect
 

@@ -80,6 +80,22 @@ def prepare_task(project, feature_spec, cache_dir, progress, dask=None, store=No
     return prepared
 
 
+#: Largest prepared data a Dask run hands back in memory once its store is removed. [bytes]
+_KEEP_PREPARED_BYTES = 256 * 2**20
+
+
+def _detached(prepared):
+    """The prepared data, loaded, when small enough to hand back; else None (a grid's is
+    gigabytes: the run folder holds what was published)."""
+    size = sum(ds.nbytes for ds in (prepared.panel, prepared.age, prepared.features))
+    if size > _KEEP_PREPARED_BYTES:
+        return None
+    import dataclasses
+
+    return dataclasses.replace(prepared, panel=prepared.panel.load(),
+                               age=prepared.age.load(), features=prepared.features.load())
+
+
 def _chunks(project) -> int:
     """Regions per dask chunk: a few chunks per worker, never tiny."""
     return max(64, len(project.regions) // 16)
@@ -124,7 +140,7 @@ def _forecast(config, as_of, out, progress, dask=None):
     project, specs = validate_task(cfg, progress)
     # On Dask the panel and features go through a Zarr store of this run (workers read their
     # chunks from it; nothing grid-sized is pickled between processes); removed at the end.
-    store = None
+    store = result = None
     if dask:
         cache_dir.mkdir(parents=True, exist_ok=True)
         store = Path(tempfile.mkdtemp(prefix="prepared-", dir=cache_dir))
@@ -135,6 +151,8 @@ def _forecast(config, as_of, out, progress, dask=None):
         publish_task(result, cfg.output_dir, progress)
     finally:
         if store is not None:
+            if result is not None:
+                result.prepared = _detached(result.prepared)
             shutil.rmtree(store, ignore_errors=True)
     result.timings = dict(progress.timings)
     return result

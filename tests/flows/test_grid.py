@@ -170,3 +170,10 @@ def test_init_grid_from_the_command_line(tmp_path):
     again = forewarn("init", tmp_path / "g", "--grid")
     assert again.returncode == 2 and "exists and is not empty" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_dask_run_hands_back_its_prepared_data_loaded(grid_project, tmp_path):
+    result = run(grid_project, out=tmp_path, dask="local", quiet=True)
+    # The Zarr store is gone; the small grid's features were loaded before it was removed.
+    assert result.prepared.features["displaced"].chunks is None
+    assert float(result.prepared.features["displaced"].sum()) > 0

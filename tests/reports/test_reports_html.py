@@ -194,6 +194,7 @@ def test_big_worlds_list_the_riskiest_and_keep_every_region_on_the_map(report_da
     rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-parent" in attrs]
     assert len(rows) == 10 * len(report_data.horizons)
     assert f"Showing the 10 riskiest of {n:,} regions per horizon" in html
+    assert "The riskiest regions first." in html and "Every region, riskiest first" not in html
     assert f"and {n - 10:,} more" in html or "more</dd>" in html
     blob = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', html,
                                 re.S).group(1))
@@ -315,7 +316,7 @@ def test_grid_cells_too_small_to_outline_are_drawn_without_borders(report_data):
         gpd.GeoSeries(cells, index=report_data.regions.index, crs="EPSG:4326")))
     html = render_report(grid)
     assert re.search(r'<figure class="map-fig fine tiny"', html)
-    assert ".tiny .map .rg { stroke: none; }" in html
+    assert ".tiny .map .rg { stroke: none; shape-rendering: crispEdges; }" in html
     assert "tiny" not in re.search(r'<figure class="[^"]*"', render_report(report_data)).group(0)
 
 
