@@ -167,7 +167,7 @@ DEMO_SECTIONS = {
               "elastic_net": {"Cs": [0.01, 0.1, 1.0], "l1_ratios": [0.5], "n_bootstrap": 10,
                               "max_iter": 300, "tol": 1e-3}},
     "index": {"spec": "demo"},
-    "backtest": {"first_origin": "2015-12", "last_origin": "2023-12", "step_months": 24},
+    "backtest": {"first_origin": "2015-12", "last_origin": "2023-12", "step_months": 12},
 }
 
 
