@@ -299,12 +299,14 @@ def _periods(c0: int, n_months: int, months: int) -> tuple[np.ndarray, np.ndarra
     return start, start - c0
 
 
-def write_cube(cube: xr.Dataset, path, chunk_regions: int = 4096) -> None:
-    """Write a cube as a Zarr store, chunked over regions with the time axis whole.
+def write_cube(cube: xr.Dataset, path, chunk_regions: int | None = 4096) -> None:
+    """Write a cube (or any (region, time) Dataset) as a Zarr store, chunked over regions with
+    the time axis whole; ``chunk_regions=None`` keeps the Dataset's own region chunks.
 
     That layout is the one :func:`build_panel_dense` reads: each region chunk is read once.
     """
-    out = cube.chunk({"region": chunk_regions, "time": -1})
+    out = cube.chunk({"time": -1} if chunk_regions is None
+                     else {"region": chunk_regions, "time": -1})
     for var in out.variables.values():
         var.encoding = {}
     out.to_zarr(path, mode="w-", consolidated=True, zarr_format=2)
@@ -377,7 +379,6 @@ def _range_problems(path, cube, catalogue) -> list:
 
     lows, highs = {}, {}
     for ind_id in catalogue:
-        ind = catalogue[ind_id]
         lows[ind_id] = cube[ind_id].min(skipna=True).data
         highs[ind_id] = cube[ind_id].max(skipna=True).data
     lows, highs = dask.compute(lows, highs)

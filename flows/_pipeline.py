@@ -26,6 +26,7 @@ from forewarn.features import (
     make_target,
     panel_age,
     panel_age_dense,
+    write_cube,
 )
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._project import Project
@@ -130,12 +131,7 @@ def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
 
 def _through_zarr(ds: xr.Dataset, path: Path) -> xr.Dataset:
     """Write ``ds`` to a Zarr store chunk by chunk; reopen it lazily with the same attrs."""
-    out = ds.copy()
-    for name, var in out.variables.items():
-        var.encoding = {}
-        if var.chunks is not None:  # Zarr wants equal chunks: the time axis whole
-            out[name] = var.chunk({"time": -1}) if "time" in var.dims else var
-    out.to_zarr(path, mode="w-", zarr_format=2, consolidated=True)
+    write_cube(ds, path, chunk_regions=None)
     lazy = xr.open_zarr(path, consolidated=True, decode_timedelta=False)
     # The store lists variables alphabetically and may change the time unit: restore both, so
     # the feature columns (and the models fitted on them) are exactly the in-memory ones.

@@ -169,16 +169,17 @@ def input_hashes(config: Config) -> dict[str, str]:
             continue
         f = Path(f)
         if f.is_file():
-            out[str(f)] = _sha256([f], f.parent)
+            out[str(f)] = _sha256([f])
         elif f.is_dir():  # a Zarr store: every file, by relative path and content
-            out[str(f)] = _sha256(sorted(p for p in f.rglob("*") if p.is_file()), f)
+            out[str(f)] = _sha256(sorted(p for p in f.rglob("*") if p.is_file()), root=f)
     return out
 
 
-def _sha256(files, root) -> str:
+def _sha256(files, root=None) -> str:
+    """SHA-256 of the files' contents in order; with ``root``, each preceded by its path."""
     h = hashlib.sha256()
     for f in files:
-        if len(files) > 1 or f.parent != root:
+        if root is not None:
             h.update(f.relative_to(root).as_posix().encode() + b"\0")
         with open(f, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
