@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -240,13 +239,12 @@ def test_grid_crisis_events_errors():
 # --------------------------------------------------------------------------- the benchmark
 
 @pytest.mark.slow
-def test_bench_quick_panel_runs_under_a_minute(tmp_path):
-    start = time.perf_counter()
+def test_bench_quick_panel_writes_its_figures(tmp_path):
+    # Speed is the benchmark's to print (docs/benchmarks.md), never a test's to assert.
     done = subprocess.run([sys.executable, "-m", "forewarn.bench", "--quick", "--only", "panel",
                            "--out", str(tmp_path / "bench")], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert time.perf_counter() - start < 60
     with open(tmp_path / "bench.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["step"] for r in rows if r["measure"].endswith("(cold process)")] == ["grid",

@@ -10,6 +10,7 @@ from forewarn.flows._backtest import BacktestSpec
 from projects import small_demo
 
 
+@pytest.mark.slow
 def test_backtest_small_world(tmp_path):
     from forewarn.flows import backtest
 
@@ -39,6 +40,7 @@ def test_backtest_spec_errors():
         BacktestSpec.from_config({"models": ["forest"]})
 
 
+@pytest.mark.slow  # starts the Prefect flow before the windows are checked
 def test_overlapping_windows_rejected(tmp_path):
     from forewarn.flows import backtest
 

@@ -18,6 +18,9 @@ from forewarn.flows import run
 from forewarn.flows._project import input_hashes, write_grid_project
 from forewarn.flows._config import load_config
 
+# Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def grid_project(tmp_path_factory):

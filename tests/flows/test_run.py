@@ -17,6 +17,9 @@ import pytest
 from forewarn.reports import SCORE_COLUMNS
 from projects import small_demo
 
+# Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 
 def forewarn(*args, timeout=600, **kw):
     """The installed command in a fresh process (as a user runs it)."""

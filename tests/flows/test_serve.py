@@ -15,6 +15,9 @@ import pytest
 from forewarn.flows._serve import start_local_server, stop_server
 from projects import small_demo
 
+# Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the report's browser test. Only as root with apt-get;
-# otherwise say why and exit 3 so the test skips with that reason.
+# Install Debian's chromium for the report's browser test (run by .ci/run before the tests; run it
+# yourself once on a development machine). Only as root with apt-get; otherwise say why and exit 3:
+# the browser test then skips with the reason.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then
   exit 0
