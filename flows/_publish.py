@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from forewarn.errors import ForewarnError, InputError, Problem
+from forewarn.flows._interrupt import Interrupted, interrupted
 
 __all__ = ["RunFolder", "PublishError", "latest_run", "list_runs", "new_run_id"]
 
@@ -126,6 +127,9 @@ class RunFolder:
                                    "nothing was published and 'latest' is unchanged. Free some "
                                    "space or choose another --out.") from None
             return False
+        if interrupted() is not None:  # Prefect may have swallowed the KeyboardInterrupt
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise Interrupted(interrupted())
         try:
             self._commit()
         except OSError as exc:

@@ -15,6 +15,7 @@ import pandas as pd
 from forewarn.errors import InputError
 from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._config import Config
+from forewarn.flows._interrupt import check as check_interrupted
 from forewarn.flows._pipeline import (
     Forecast,
     Prepared,
@@ -63,6 +64,7 @@ class _Stage:
         self.progress, self.name, self.detail = progress, name, ""
 
     def __enter__(self):
+        check_interrupted()
         self.t0 = time.perf_counter()
         p = self.progress
         p.done += 1
@@ -70,6 +72,8 @@ class _Stage:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            check_interrupted()
         took = time.perf_counter() - self.t0
         self.progress.timings[self.name] = round(took, 3)
         if exc_type is None:

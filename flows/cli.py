@@ -205,8 +205,18 @@ def main(argv=None):
 
 
 def _run(argv):
+    from forewarn.flows._interrupt import Interrupted, guard, interrupted
+
     try:
-        app(args=argv, standalone_mode=False)
+        with guard():
+            app(args=argv, standalone_mode=False)
+            if interrupted() is not None:  # a signal some library swallowed
+                raise Interrupted(interrupted())
+    except (Interrupted, KeyboardInterrupt, typer.Abort) as exc:
+        what = getattr(exc, "signum", None) == 15 and "terminated (SIGTERM)" or \
+            "interrupted (Ctrl-C)"
+        _say(f"forewarn: {what}; nothing was published and the latest run is unchanged.")
+        return 130
     except InputError as exc:
         n = len(exc.problems)
         _say(f"forewarn: {n} input problem{'s' if n != 1 else ''}; nothing was published.")
@@ -215,13 +225,20 @@ def _run(argv):
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        _say("forewarn: aborted.")
-        return 130
     except ClickException as exc:  # usage errors: unknown command or option, bad argument
         exc.show()
         return exc.exit_code
     except Exception as exc:  # the last line of defence: no traceback unless asked for
+        if type(exc).__name__ == "PublishError":  # disk full, I/O: the message says where
+            _say(f"forewarn: {exc}")
+            return 2
+        if "ephemeral Prefect API server" in str(exc):
+            _say("forewarn: Prefect's local server did not start in time (a busy machine?); "
+                 "nothing was published. Re-run, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT"
+                 "_SECONDS (now "
+                 f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS', '90')} s), "
+                 "or point PREFECT_API_URL at a running server (`prefect server start`).")
+            return 1
         if os.environ.get("FOREWARN_DEBUG"):
             traceback.print_exc()
         _say(f"forewarn: internal error: {type(exc).__name__}: {exc}")
