@@ -73,18 +73,15 @@ def explain_region(region_id: str, run=None, config=None, top: int = 5) -> str:
             base = manifest.get("base_values", {}).get(str(h))
             if base is not None:
                 lines.append(f"  log-odds {r['margin']:+.2f} = {base:+.2f} (a region at the "
-                             "training average) + the contributions below (exact, they add up)")
+                             "training average) + the contributions below (exact: they add up)")
         else:
             lines.append(f"{h}-month horizon: index only (no outcome to train a model): "
                          f"{r['index_score']:.1f}/10, class {r['risk_class']};{flag} reliability "
                          f"{r['reliability']:.2f}")
+            base = None
         if drivers is not None:
             d = drivers[(drivers["region_id"] == region_id) & (drivers["horizon"] == h)]
-            for side, title in (("up", "raise the risk"), ("down", "lower the risk")):
-                part = d[d["direction"] == side].sort_values("rank").head(top)
-                if len(part):
-                    lines.append(f"  drivers that {title}:")
-                    lines += [f"    {t}" for t in part["text"]]
+            lines += _driver_lines(d, top, None if base is None else r["margin"] - base)
         if pd.notna(r.get("change")):
             lines.append(f"  since the previous run ({manifest.get('previous_run_as_of')}): "
                          f"{r['change'] * 100:+.1f} percentage points")
@@ -102,6 +99,24 @@ def explain_region(region_id: str, run=None, config=None, top: int = 5) -> str:
                  "finding about any community. Detected trafficking measures detection as much "
                  "as trafficking.")
     return "\n".join(lines)
+
+
+def _driver_lines(d: pd.DataFrame, top: int, total) -> list[str]:
+    """The largest drivers on each side, then one line for all the others, so that what is
+    printed adds up to ``total`` (margin minus base, log-odds) to the printed rounding."""
+    shown = d[d["contribution"].abs() >= 0.005]  # a "-0.00" driver explains nothing
+    lines = []
+    for side, title in (("up", "raise the risk"), ("down", "lower the risk")):
+        part = shown[shown["direction"] == side].sort_values(
+            "contribution", key=abs, ascending=False).head(top)
+        if len(part):
+            lines.append(f"  drivers that {title}:")
+            lines += [f"    {t}" for t in part["text"]]
+        shown = shown[(shown["direction"] != side) | shown.index.isin(part.index)]
+    if total is not None:
+        rest = total - shown["contribution"].sum()
+        lines.append(f"  all other features together: {rest:+.2f} log-odds")
+    return lines
 
 
 def _read(path: Path):

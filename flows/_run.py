@@ -31,6 +31,7 @@ from forewarn.flows._pipeline import (
 )
 from forewarn.flows._project import Project, input_hashes, load_project
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
+from forewarn.reports import spreadsheet_safe
 
 __all__ = ["RunResult", "Progress", "STAGES", "run_stages", "finish_stages", "publish_run",
            "add_change", "cache_key", "package_versions", "PACKAGES"]
@@ -299,7 +300,8 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
             d = run.path
             scores = result.scores
             scores.to_parquet(d / "scores.parquet", index=False)
-            scores.to_csv(d / "scores.csv", index=False, date_format="%Y-%m-%d")
+            spreadsheet_safe(scores).to_csv(d / "scores.csv", index=False,
+                                            date_format="%Y-%m-%d")
             if len(result.explanations):
                 result.explanations.to_parquet(d / "explanations.parquet", index=False)
                 result.drivers.to_parquet(d / "drivers.parquet", index=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import traceback
@@ -32,8 +33,18 @@ ConfigOption = Annotated[
 ]
 
 
+#: Control characters (C0 but newline and tab, DEL, C1): a region name holding terminal escape
+#: sequences must not retitle or corrupt the analyst's terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _echo(text="", err=False):
+    """Print data-bearing text with control characters removed."""
+    typer.echo(_CONTROL.sub("", str(text)), err=err)
+
+
 def _say(text=""):
-    typer.echo(text, err=True)
+    _echo(text, err=True)
 
 
 @app.command()
@@ -45,10 +56,10 @@ def validate(config: ConfigOption = None):
     start = time.perf_counter()
     project = _validate(config)
     where = config or "embedded demo world"
-    typer.echo(f"forewarn validate: {where}: all inputs are valid "
+    _echo(f"forewarn validate: {where}: all inputs are valid "
                f"({time.perf_counter() - start:.1f} s)")
     for line in project.summary():
-        typer.echo(f"  {line}")
+        _echo(f"  {line}")
 
 
 @app.command()
@@ -66,10 +77,10 @@ def init(directory: Annotated[Path, typer.Argument(help="New folder to write the
     from forewarn.flows._api import init as _init
 
     if grid:
-        typer.echo(f"forewarn init: generating a {rows} x {cols} grid over {months} months ...")
+        _echo(f"forewarn init: generating a {rows} x {cols} grid over {months} months ...")
     path = _init(directory, (rows, cols, months) if grid else None)
-    typer.echo(f"forewarn init: wrote the {'grid' if grid else 'demo'} project to {directory}/")
-    typer.echo(f"  next: forewarn validate --config {path}")
+    _echo(f"forewarn init: wrote the {'grid' if grid else 'demo'} project to {directory}/")
+    _echo(f"  next: forewarn validate --config {path}")
 
 
 OutOption = Annotated[
@@ -77,12 +88,6 @@ OutOption = Annotated[
     typer.Option("--out", "-o", help="Output folder (default: the config's [output] dir, "
                  "./forewarn-out for the demo).", file_okay=False),
 ]
-
-
-def _out_dir(config, out) -> Path:
-    from forewarn.flows._api import resolve_config
-
-    return Path(out) if out is not None else Path(resolve_config(config).output_dir)
 
 
 @app.command()
@@ -101,20 +106,20 @@ def run(config: ConfigOption = None,
     start = time.perf_counter()
     result = _run_api(config, as_of=as_of, out=out, dask=dask, quiet=quiet)
     s = result.scores
-    typer.echo(f"forewarn run: published {result.run_dir} ({time.perf_counter() - start:.0f} s)")
+    _echo(f"forewarn run: published {result.run_dir} ({time.perf_counter() - start:.0f} s)")
     if result.project.config.demo:
-        typer.echo(f"  {result.project.label}")
-    h = max(result.project.config.horizons)
+        _echo(f"  {result.project.label}")
+    h = min(result.project.config.horizons)  # the horizon the report opens on
     top = s[s["horizon"] == h].sort_values(
         "probability" if s["probability"].notna().any() else "index_score", ascending=False)
-    typer.echo(f"  highest risk, {h}-month horizon:")
+    _echo(f"  highest risk, {h}-month horizon:")
     for _, r in top.head(5).iterrows():
         flag = "  (low reliability)" if r["low_reliability"] else ""
         prob = (f"{r['probability']:.0%} [{r['lower']:.0%}-{r['upper']:.0%}]"
                 if r["probability"] == r["probability"] else "index only")
-        typer.echo(f"    {r['region_id']:<8} {str(r['name']):<18} {prob:<18} "
+        _echo(f"    {r['region_id']:<8} {str(r['name']):<18} {prob:<18} "
                    f"{r['risk_class']:<9} index {r['index_score']:.1f}{flag}")
-    typer.echo(f"  report: {result.run_dir / 'report.html'}")
+    _echo(f"  report: {result.run_dir / 'report.html'}")
 
 
 @app.command()
@@ -125,7 +130,7 @@ def backtest(config: ConfigOption = None, out: OutOption = None,
     from forewarn.flows._api import backtest as _backtest_api
 
     result = _backtest_api(config, out=out, quiet=quiet)
-    typer.echo(f"forewarn backtest: tables in {result.path}")
+    _echo(f"forewarn backtest: tables in {result.path}")
 
 
 RunOption = Annotated[
@@ -143,7 +148,7 @@ def explain(region_id: Annotated[str, typer.Argument(help="Region id, e.g. XA05.
     log-odds contributions), and what changed since the previous run."""
     from forewarn.flows._explain import explain_region
 
-    typer.echo(explain_region(region_id, run, config, top))
+    _echo(explain_region(region_id, run, config, top))
 
 
 @app.command()
@@ -159,7 +164,7 @@ def scenario(region_id: Annotated[str, typer.Argument(help="Region id, e.g. XA05
     'forewarn scenario XA05 --set response_tier=1'."""
     from forewarn.flows._scenario import scenario_text
 
-    typer.echo(scenario_text(region_id, set_ or [], crisis, run, config))
+    _echo(scenario_text(region_id, set_ or [], crisis, run, config))
 
 
 @app.command()
@@ -187,13 +192,13 @@ def fetch(sources: Annotated[list[str], typer.Argument(help="Source names (see -
 
     if list_ or not sources:
         for name, src in SOURCES.items():
-            typer.echo(f"  {name:<16} {src.description} ({src.licence})")
+            _echo(f"  {name:<16} {src.description} ({src.licence})")
         if not sources:
             return
     paths = _fetch(sources, cache)
     for p in paths:
-        typer.echo(f"  {p}")
-    typer.echo(f"forewarn fetch: {len(paths)} file(s) in {cache}/")
+        _echo(f"  {p}")
+    _echo(f"forewarn fetch: {len(paths)} file(s) in {cache}/")
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ read::
 """
 
 from forewarn.reports._data import RISK_CLASSES, SCORE_COLUMNS, ReportData
-from forewarn.reports._exports import HXL_TAGS, write_exports
+from forewarn.reports._exports import HXL_TAGS, spreadsheet_safe, write_exports
 from forewarn.reports._html import render_report, write_report
 from forewarn.reports._maps import write_maps
 
@@ -19,6 +19,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "ReportData",
     "render_report",
+    "spreadsheet_safe",
     "write_exports",
     "write_maps",
     "write_report",

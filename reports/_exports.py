@@ -13,7 +13,7 @@ import pandas as pd
 from forewarn.reports._common import check_report_data, parent_names
 from forewarn.reports._data import SCORE_COLUMNS, ReportData
 
-__all__ = ["write_exports", "HXL_TAGS"]
+__all__ = ["write_exports", "HXL_TAGS", "spreadsheet_safe"]
 
 #: Column of the HXL CSV -> its HXL hashtag (https://hxlstandard.org). The place tags depend on
 #: the regions' level and are filled in by :func:`_place_tags`.
@@ -143,4 +143,34 @@ def _cell(v) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return json.dumps(round(v, 6))
-    return str(v)
+    return _inert(str(v))
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot run as spreadsheet formulas.
+
+    A region named ``=HYPERLINK("http://...")`` would be run by Excel or LibreOffice when the
+    CSV is opened (CSV injection). As OWASP advises, text cells starting with ``= + - @``, a tab
+    or a carriage return get a leading apostrophe; numbers, dates and other text are unchanged.
+
+    Examples
+    --------
+    >>> spreadsheet_safe(pd.DataFrame({"name": ["=1+1", "Lineo"], "p": [-0.5, 0.2]}))
+       name    p
+    0  '=1+1 -0.5
+    1  Lineo  0.2
+    """
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: _inert(v) if isinstance(v, str) else v)
+    return out

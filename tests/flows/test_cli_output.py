@@ -1,0 +1,34 @@
+"""What the console shows: control characters removed, explained drivers that add up."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forewarn.flows._explain import _driver_lines
+from forewarn.flows.cli import _echo
+
+
+def test_terminal_escape_sequences_are_not_printed(capsys):
+    _echo("XA01 \x1b]0;pwned\x07Limorban\x1b[2J\x9b done\nnext\tline")
+    out = capsys.readouterr().out
+    assert out == "XA01 ]0;pwnedLimorban[2J done\nnext\tline\n"
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def _drivers():
+    rows = [("up", 1, "a", 0.40), ("up", 2, "b", 0.07), ("up", 3, "c", 0.002),
+            ("down", 1, "d", -0.30), ("down", 2, "e", -0.004), ("down", 3, "f", -0.05)]
+    return pd.DataFrame([{"direction": s, "rank": k, "feature": f, "contribution": c,
+                          "text": f"{f}: {c:+.2f} log-odds"} for s, k, f, c in rows])
+
+
+def test_drivers_shown_by_size_and_the_rest_add_up():
+    total = 1.86
+    lines = _driver_lines(_drivers(), top=2, total=total)
+    assert lines == ["  drivers that raise the risk:", "    a: +0.40 log-odds",
+                     "    b: +0.07 log-odds", "  drivers that lower the risk:",
+                     "    d: -0.30 log-odds", "    f: -0.05 log-odds",
+                     "  all other features together: +1.74 log-odds"]
+    printed = sum(float(x.rsplit(": ", 1)[1].split()[0]) for x in lines if "log-odds" in x)
+    assert abs(printed - total) < 0.01  # what is printed adds up, to the printed rounding
+    assert not any("-0.00" in x or "+0.00 log-odds" in x for x in lines[:-1])
