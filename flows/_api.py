@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forewarn._threads import thread_limits
 from forewarn.flows._config import Config, demo_config, load_config
 from forewarn.flows._project import Project, load_project, write_demo_project
 
@@ -106,7 +107,8 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_forecast
 
-    return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
+    with thread_limits():
+        return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
 
 
 def backtest(config=None, out=None, quiet=True):
@@ -118,4 +120,5 @@ def backtest(config=None, out=None, quiet=True):
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_backtest
 
-    return run_backtest(cfg, out=out_dir, quiet=quiet)
+    with thread_limits():
+        return run_backtest(cfg, out=out_dir, quiet=quiet)

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer._click.exceptions import ClickException
 
 from forewarn.errors import InputError
 
 __all__ = ["app", "main"]
+
+# Usage errors (unknown command or option, bad argument) derive from click's ClickException,
+# which typer vendors privately: found through its public BadParameter rather than imported.
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 app = typer.Typer(
     name="forewarn",
@@ -210,7 +213,10 @@ def main(argv=None):
 
 
 def _run(argv):
+    from forewarn._threads import prefer_passive_waiting
     from forewarn.flows._interrupt import Interrupted, guard, interrupted
+
+    prefer_passive_waiting()  # before scikit-learn's OpenMP runtime loads
 
     try:
         with guard():

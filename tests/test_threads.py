@@ -1,0 +1,40 @@
+"""Thread counts: sized to the cores the process may use, passive OpenMP waiting, same models."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_info
+
+from forewarn._threads import thread_limits, usable_cores
+from forewarn.errors import InputError
+
+
+def test_usable_cores_follows_the_affinity_and_the_override(monkeypatch):
+    monkeypatch.delenv("FOREWARN_THREADS", raising=False)
+    assert usable_cores() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("FOREWARN_THREADS", "3")
+    assert usable_cores() == 3
+    monkeypatch.setenv("FOREWARN_THREADS", "many")
+    with pytest.raises(InputError, match=r"FOREWARN_THREADS: is 'many'; give a whole number"):
+        usable_cores()
+
+
+def test_limits_apply_inside_and_results_do_not_depend_on_them(monkeypatch):
+    from forewarn.models import AdditiveBoosting
+
+    monkeypatch.setenv("FOREWARN_THREADS", "1")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"))
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(X["a"] - 2)))).astype(int)
+    fits = []
+    for n in (1, 2):
+        with thread_limits(n):
+            assert {i["num_threads"] for i in threadpool_info()} == {n}
+            m = AdditiveBoosting({c: 1 for c in "abcd"}, max_iter=30, n_bootstrap=2).fit(X, y)
+            fits.append(m.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(fits[0], fits[1])
+    assert os.environ.get("OMP_WAIT_POLICY") in ("PASSIVE", "passive", "ACTIVE", "active")
