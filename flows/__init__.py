@@ -1,8 +1,6 @@
 """Flows, config loading and the command line: the entry points over the plain functions."""
 
-from forewarn.flows._api import backtest, init, resolve_config, run, validate
-from forewarn.flows._config import Config, demo_config, load_config
-from forewarn.flows._project import Project, input_hashes, load_project, write_demo_project
+import importlib
 
 __all__ = [
     "Config",
@@ -18,3 +16,17 @@ __all__ = [
     "validate",
     "write_demo_project",
 ]
+
+_HOME = {
+    "backtest": "_api", "init": "_api", "resolve_config": "_api", "run": "_api",
+    "validate": "_api", "Config": "_config", "demo_config": "_config", "load_config": "_config",
+    "Project": "_project", "input_hashes": "_project", "load_project": "_project",
+    "write_demo_project": "_project",
+}
+
+
+def __getattr__(name):
+    # Imported on first use: `forewarn --help` must not load pandas, xarray and geopandas.
+    if name in _HOME:
+        return getattr(importlib.import_module(f"forewarn.flows.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'forewarn.flows' has no attribute {name!r}")

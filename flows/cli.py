@@ -26,6 +26,8 @@ app = typer.Typer(
          "every command uses the embedded demo world (fictional data, labelled as such).",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help text: rich markup would swallow "[output] dir" and "[schedules]" as tags.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
@@ -127,7 +129,8 @@ def run(config: ConfigOption = None,
 
 @app.command()
 def backtest(config: ConfigOption = None, out: OutOption = None,
-             quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False):
+             quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")]
+             = False):
     """Rolling-origin backtest: rebuild the panel as of each origin, train, forecast, score
     against base rate, persistence, the index alone (and the demo world's true probabilities)."""
     from forewarn.flows._api import backtest as _backtest_api

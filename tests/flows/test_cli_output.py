@@ -32,3 +32,35 @@ def test_drivers_shown_by_size_and_the_rest_add_up():
     printed = sum(float(x.rsplit(": ", 1)[1].split()[0]) for x in lines if "log-odds" in x)
     assert abs(printed - total) < 0.01  # what is printed adds up, to the printed rounding
     assert not any("-0.00" in x or "+0.00 log-odds" in x for x in lines[:-1])
+
+
+def test_help_is_plain_text_and_loads_no_data_stack():
+    import subprocess
+    import sys
+
+    probe = ("import sys; from forewarn.flows.cli import main\n"
+             "try:\n    main(['serve', '--help'])\nexcept SystemExit as e:\n    code = e.code\n"
+             "heavy = sorted(m for m in ('pandas', 'xarray', 'geopandas', 'sklearn', 'prefect')"
+             " if m in sys.modules)\nprint('HEAVY', heavy, code)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert "HEAVY [] 0" in done.stdout, done.stdout + done.stderr
+    # Bracketed config sections survive (rich markup used to swallow them as tags).
+    assert "on the config's [schedules] (cron)" in done.stdout
+    assert "the config's [output] dir" in done.stdout
+
+
+def test_every_option_says_what_it_does(capsys):
+    from forewarn.flows.cli import main
+
+    for command in ("run", "backtest", "validate", "explain", "scenario", "serve", "fetch",
+                    "init"):
+        try:
+            main([command, "--help"])
+        except SystemExit:
+            pass
+        text = capsys.readouterr().out
+        for line in text.split("Options:")[1].splitlines():
+            opt = line.strip()
+            # "-q, --quiet          No progress lines.": a name, then its help
+            assert not opt.startswith("-") or "  " in opt, (command, opt)
