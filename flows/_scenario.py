@@ -18,11 +18,12 @@ __all__ = ["parse_changes", "region_scenario", "scenario_text", "ScenarioResult"
 _CRISIS = "crisis_"
 
 
-def parse_changes(settings, crisis, catalogue) -> dict:
+def parse_changes(settings, crisis, catalogue, kinds=("conflict", "disaster")) -> dict:
     """``["response_tier=1", ...]`` and ``"conflict:50000"`` as ``{input: value}``.
 
     Values are checked against the catalogue's valid ranges; a crisis becomes the input
-    ``crisis_<kind>`` holding the people it displaces.
+    ``crisis_<kind>`` holding the people it displaces, for a kind the model describes
+    (``kinds``, the config's ``[features] crisis_kinds``).
     """
     import difflib
 
@@ -63,6 +64,12 @@ def parse_changes(settings, crisis, catalogue) -> dict:
         if not sep or not kind or not people >= 0:
             problems.append(Problem("--crisis", f"{crisis!r} is not KIND:PEOPLE, e.g. "
                                     "conflict:50000 (people displaced).", column="crisis"))
+        elif kind.strip().lower() not in kinds:
+            close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem("--crisis", f"{kind.strip()[:40]!r} is not a crisis kind "
+                                    f"the model knows.{hint} Kinds: {', '.join(kinds)} "
+                                    "([features] crisis_kinds).", column="crisis"))
         else:
             changes[_CRISIS + kind.strip().lower()] = people
     if not changes and not problems:
@@ -82,6 +89,7 @@ class ScenarioResult:
     table: pd.DataFrame          # horizon, probability_before, probability_after, lower, upper
     contributions: pd.DataFrame  # horizon, feature, contribution (of the difference)
     levers: list
+    label: str = ""              # the run's label (the demo-data label on demo runs)
 
 
 def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
@@ -116,8 +124,8 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
     if region_id not in project.regions.index:
         raise InputError(Problem("scenario", f"region {region_id!r} is not in the project.",
                                  column="region_id"))
-    changes = parse_changes(settings, crisis, project.catalogue)
     feature_spec, _, _ = specs_from_config(cfg)
+    changes = parse_changes(settings, crisis, project.catalogue, feature_spec.crisis_kinds)
     as_of = pd.Timestamp(manifest["as_of"])
     prepared = prepare(project, as_of, feature_spec)
     origin = prepared.origin
@@ -166,13 +174,15 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
         c = result.contributions.iloc[0]
         parts.append(pd.DataFrame({"horizon": h, "feature": c.index, "contribution": c.values}))
     return ScenarioResult(region_id, changes, pd.DataFrame(rows),
-                          pd.concat(parts, ignore_index=True), project.catalogue.levers)
+                          pd.concat(parts, ignore_index=True), project.catalogue.levers,
+                          manifest.get("label") or "")
 
 
 def scenario_text(region_id, settings, crisis=None, run=None, config=None) -> str:
     """The scenario as text for the command line."""
     res = region_scenario(region_id, settings, crisis, run, config)
-    lines = [f"Scenario for {region_id}: " + ", ".join(
+    lines = [res.label] if res.label else []
+    lines += [f"Scenario for {region_id}: " + ", ".join(
         (f"a {k[len(_CRISIS):]} displacing {v:,.0f} people starting in the forecast month"
          if k.startswith(_CRISIS) else f"{k} = {v:g}") for k, v in res.changes.items())]
     not_levers = [k for k in res.changes if not k.startswith(_CRISIS) and k not in res.levers]

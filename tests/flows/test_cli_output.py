@@ -64,3 +64,20 @@ def test_every_option_says_what_it_does(capsys):
             opt = line.strip()
             # "-q, --quiet          No progress lines.": a name, then its help
             assert not opt.startswith("-") or "  " in opt, (command, opt)
+
+
+def test_scenario_refuses_a_crisis_kind_the_model_does_not_know():
+    import pytest
+
+    from forewarn.errors import InputError
+    from forewarn.features import demo_catalogue
+    from forewarn.flows._scenario import parse_changes
+
+    cat = demo_catalogue()
+    assert parse_changes([], "conflict:100", cat) == {"crisis_conflict": 100.0}
+    with pytest.raises(InputError, match=r"'war' is not a crisis kind the model knows\. Kinds: "
+                       r"conflict, disaster \(\[features\] crisis_kinds\)"):
+        parse_changes([], "war:100", cat)
+    with pytest.raises(InputError, match=r"'disastr' is not a crisis kind the model knows\. "
+                       r"Did you mean 'disaster'\?"):
+        parse_changes([], "disastr:100", cat)

@@ -180,6 +180,7 @@ def test_explain_and_scenario_commands(first_run, small_project):
                     "--config", small_project)
     assert done.returncode == 0, done.stderr
     assert "percentage points" in done.stdout and "response_tier" in done.stdout
+    assert done.stdout.startswith("DEMO DATA")
     bad = forewarn("scenario", region, "--set", "response_tier=7", "--run", out,
                    "--config", small_project)
     assert bad.returncode == 2
