@@ -6,7 +6,7 @@ from pathlib import Path
 
 from forewarn._threads import thread_limits
 from forewarn.flows._config import Config, demo_config, load_config
-from forewarn.flows._project import Project, load_project, write_demo_project
+from forewarn.flows._project import Project, write_demo_project
 
 __all__ = ["resolve_config", "validate", "init", "run", "backtest", "writable_output"]
 
@@ -38,7 +38,9 @@ def validate(config=None) -> Project:
     forewarn.errors.InputError
         Listing every problem in every file (file, row, column, what was found, the fix).
     """
-    return load_project(resolve_config(config))
+    from forewarn.flows._checks import check_inputs
+
+    return check_inputs(resolve_config(config))[1]
 
 
 def init(directory, grid: tuple[int, int, int] | None = None) -> Path:

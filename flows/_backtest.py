@@ -16,12 +16,10 @@ from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._config import Config
 from forewarn.flows._pipeline import (
     horizon_steps,
-    outcome_known_until,
     prepare,
-    specs_from_config,
     train,
 )
-from forewarn.flows._project import Project, input_hashes, load_project
+from forewarn.flows._project import Project, input_hashes
 from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
 from forewarn.flows._specs import ModelSpec, _unknown
@@ -242,9 +240,10 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
 
     progress = Progress(4, quiet=quiet)
     with progress.stage("load and validate inputs") as st:
-        feature_spec, model_spec, index_choice = specs_from_config(config)
-        spec = BacktestSpec.from_config(config.section("backtest"))
-        project = load_project(config)
+        from forewarn.flows._checks import check_inputs
+
+        (feature_spec, model_spec, index_choice, spec), project = check_inputs(config,
+                                                                               backtest=True)
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))

@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from forewarn.flows import _pipeline as pipeline  # noqa: E402
 from forewarn.flows import _run  # noqa: E402
 from forewarn.flows._api import resolve_config  # noqa: E402
-from forewarn.flows._project import load_project  # noqa: E402
+from forewarn.flows._checks import check_inputs  # noqa: E402
 
 # Stage outputs are large in-memory objects; content caching is done where it pays (trained
 # models, keyed on input hashes; see forewarn.flows._run), so Prefect's input hashing is off.
@@ -61,8 +61,7 @@ def _io_error(task, task_run, state) -> bool:
       **_task)
 def validate_task(cfg, progress):
     with progress.stage(_run.STAGES[0]) as st:
-        specs = pipeline.specs_from_config(cfg)
-        project = load_project(cfg)
+        specs, project = check_inputs(cfg)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
         if cfg.demo:
             progress.say(f"      {project.label}")

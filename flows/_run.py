@@ -14,6 +14,7 @@ import pandas as pd
 
 from forewarn.errors import InputError
 from forewarn.features._demo import DEMO_LABEL
+from forewarn.flows._checks import check_inputs
 from forewarn.flows._config import Config
 from forewarn.flows._interrupt import check as check_interrupted
 from forewarn.flows._pipeline import (
@@ -26,10 +27,9 @@ from forewarn.flows._pipeline import (
     index_only_scores,
     model_dir,
     prepare,
-    specs_from_config,
     train,
 )
-from forewarn.flows._project import Project, input_hashes, load_project
+from forewarn.flows._project import Project, input_hashes
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
 from forewarn.reports import spreadsheet_safe
 
@@ -162,8 +162,7 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
     progress = progress or Progress(len(STAGES), quiet=True)
     as_of = pd.Timestamp(as_of) if as_of is not None else config.resolved_as_of()
     with progress.stage(STAGES[0]) as st:
-        feature_spec, model_spec, index_choice = specs_from_config(config)
-        project = load_project(config)
+        (feature_spec, model_spec, index_choice), project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
         if project.config.demo:
             progress.say(f"      {DEMO_LABEL}")

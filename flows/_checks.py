@@ -1,0 +1,96 @@
+"""Every input check of a run in one pass: files, config sections and the names they cross-refer.
+
+``forewarn validate`` and the first stage of ``run`` and ``backtest`` call :func:`check_inputs`,
+so validate accepts exactly what a run accepts, and lists every problem at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forewarn.errors import InputError, Problem
+
+__all__ = ["check_inputs", "feature_names"]
+
+
+def feature_names(feature_spec, catalogue, frequency: str = "monthly") -> list[str]:
+    """Names of the features the spec builds from the catalogue, spatial lags aside.
+
+    Found by building the features of one empty region over three steps with the real builder,
+    so the list can never drift from what a run builds.
+    """
+    from forewarn.features import build_features
+
+    times = pd.date_range("2000-01-01", periods=3, freq="YS" if frequency == "annual" else "MS")
+    panel = xr.Dataset({k: (("region", "time"), np.full((1, 3), np.nan), catalogue[k].to_attrs())
+                        for k in catalogue}, coords={"region": ["r"], "time": times})
+    events = pd.DataFrame({"region_id": pd.Series(dtype=str),
+                           "start": pd.Series(dtype="datetime64[ns]"),
+                           "end": pd.Series(dtype="datetime64[ns]"),
+                           "kind": pd.Series(dtype=str), "magnitude": pd.Series(dtype=float)})
+    spec = dataclasses.replace(feature_spec, spatial_lag=())
+    return list(build_features(panel, catalogue, events, None, spec).data_vars)
+
+
+def _spatial_lag_problems(feature_spec, catalogue, frequency) -> list[Problem]:
+    if not feature_spec.spatial_lag:
+        return []
+    names = feature_names(feature_spec, catalogue, frequency)
+    out = []
+    for name in feature_spec.spatial_lag:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            out.append(Problem("config [features]", f"'spatial_lag' names {name[:60]!r}, which "
+                               f"is not a feature this project builds.{hint} Give an indicator "
+                               "id of the catalogue or a crisis feature such as "
+                               "'crisis_conflict__ongoing'.", column="spatial_lag"))
+    return out
+
+
+def check_inputs(config, backtest: bool = False):
+    """Check every input file and config section; return ``(specs, project)``.
+
+    ``specs`` is ``(feature_spec, model_spec, index_choice)``; with ``backtest`` the
+    ``[backtest]`` section is read too and returned as a fourth spec.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        Listing every problem found, in files and config alike.
+    """
+    from forewarn.features import FeatureSpec
+    from forewarn.flows._backtest import BacktestSpec
+    from forewarn.flows._pipeline import specs_from_config
+    from forewarn.flows._project import load_project
+
+    problems, specs, project = [], None, None
+    try:
+        specs = specs_from_config(config)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        backtest_spec = BacktestSpec.from_config(config.section("backtest"))
+    except InputError as exc:
+        problems += exc.problems
+        backtest_spec = None
+    try:
+        project = load_project(config)
+    except InputError as exc:
+        problems += exc.problems
+    if project is not None:
+        try:
+            feature_spec = specs[0] if specs else FeatureSpec.from_config(
+                config.section("features"))
+        except InputError:
+            feature_spec = None  # its problems are listed already
+        if feature_spec is not None:
+            problems += _spatial_lag_problems(feature_spec, project.catalogue, config.frequency)
+    if problems:
+        raise InputError(problems)
+    return (*specs, backtest_spec) if backtest else specs, project
