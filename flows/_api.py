@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from forewarn._threads import thread_limits
 from forewarn.flows._config import Config, demo_config, load_config
+from forewarn.flows._publish import output_lock
 from forewarn.flows._project import Project, write_demo_project
 
 __all__ = ["resolve_config", "validate", "init", "run", "backtest", "writable_output"]
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def resolve_config(config=None) -> Config:
@@ -109,7 +115,7 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_forecast
 
-    with thread_limits():
+    with output_lock(out_dir, say=None if quiet else _say), thread_limits():
         return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
 
 
@@ -122,5 +128,5 @@ def backtest(config=None, out=None, quiet=True):
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_backtest
 
-    with thread_limits():
+    with output_lock(out_dir, say=None if quiet else _say), thread_limits():
         return run_backtest(cfg, out=out_dir, quiet=quiet)

@@ -17,13 +17,14 @@ import json
 import os
 import shutil
 import socket
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from forewarn.errors import ForewarnError, InputError, Problem
 from forewarn.flows._interrupt import Interrupted, interrupted
 
-__all__ = ["RunFolder", "PublishError", "latest_run", "list_runs", "new_run_id"]
+__all__ = ["RunFolder", "PublishError", "latest_run", "list_runs", "new_run_id", "output_lock"]
 
 MANIFEST = "manifest.json"
 _PARTIAL = ".partial-"
@@ -31,6 +32,55 @@ _PARTIAL = ".partial-"
 
 class PublishError(ForewarnError):
     """The run could not be written (disk full, I/O error); nothing was published."""
+
+
+@contextmanager
+def output_lock(out_dir, wait: float | None = None, say=None):
+    """Hold ``OUT/.lock`` while a run or backtest writes to ``out_dir``.
+
+    A second run on the same folder (a cron run while an analyst runs by hand) waits for the
+    first instead of racing it for the folder and its Prefect database; after ``wait`` seconds
+    (default ``FOREWARN_LOCK_WAIT_SECONDS``, else one hour) it gives up with a clear message.
+    The lock is an OS file lock: it is released when the holder exits, even when killed.
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        When the folder stays locked for longer than ``wait``.
+    """
+    import fcntl
+    import time
+
+    if wait is None:
+        wait = float(os.environ.get("FOREWARN_LOCK_WAIT_SECONDS", 3600))
+    path = Path(out_dir) / ".lock"
+    with open(path, "a+", encoding="utf-8") as fh:
+        start, told = time.monotonic(), False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                if time.monotonic() - start >= wait:
+                    raise InputError(Problem(out_dir, f"is in use by {holder} (a run or backtest "
+                                             f"writing here); waited {wait:.0f} s. Wait for it "
+                                             "to finish, or choose another --out.")) from None
+                if not told and say is not None:
+                    say(f"forewarn: waiting for {holder} to finish with {out_dir} ...")
+                    told = True
+                time.sleep(0.5)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def new_run_id(as_of) -> str:
