@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from forewarn._threads import thread_limits
-from forewarn.flows._config import Config, demo_config, load_config
+from forewarn.flows._config import Config, demo_config, load_config, parse_iso_date
 from forewarn.flows._publish import output_lock
 from forewarn.flows._project import Project, write_demo_project
 
@@ -111,6 +111,8 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     from forewarn.flows._prefect import configure_prefect
 
     cfg = resolve_config(config)
+    if as_of is not None:
+        as_of = str(parse_iso_date(as_of, "--as-of", "the forecast date").date())
     out_dir = writable_output(out if out is not None else cfg.output_dir)
     configure_prefect(out_dir / ".prefect")
     from forewarn.flows._flow import run_forecast

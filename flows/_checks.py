@@ -53,6 +53,31 @@ def _spatial_lag_problems(feature_spec, catalogue, frequency) -> list[Problem]:
     return out
 
 
+#: How long after the newest published value a forecast date may be. [days]
+STALE_AFTER_DAYS = 366
+
+
+def _as_of_problems(config, observations, backtest: bool) -> list[Problem]:
+    """A forecast date before any value is published, or so long after the newest one that
+    every input would be carried forward, gives scores that mean nothing: refuse both."""
+    if observations is None or not len(observations) or backtest:
+        return []
+    as_of = config.resolved_as_of()
+    first, last = observations["published"].min(), observations["published"].max()
+    where = f"the forecast date {as_of:%Y-%m-%d}"
+    if as_of < first:
+        return [Problem("config [forecast]", f"{where} is before any value was published (the "
+                        f"first was published on {first:%Y-%m-%d}); give a later 'as_of' or "
+                        "--as-of.", column="as_of")]
+    if (as_of - last).days > STALE_AFTER_DAYS:
+        return [Problem("config [forecast]", f"{where} is {(as_of - last).days:,} days after the "
+                        f"newest published value ({last:%Y-%m-%d}): every input would be carried "
+                        "forward and the scores would mean nothing. Give a date up to "
+                        f"{last + pd.Timedelta(days=STALE_AFTER_DAYS):%Y-%m-%d}, or add newer "
+                        "data.", column="as_of")]
+    return []
+
+
 def check_inputs(config, backtest: bool = False):
     """Check every input file and config section; return ``(specs, project)``.
 
@@ -91,6 +116,7 @@ def check_inputs(config, backtest: bool = False):
             feature_spec = None  # its problems are listed already
         if feature_spec is not None:
             problems += _spatial_lag_problems(feature_spec, project.catalogue, config.frequency)
+        problems += _as_of_problems(config, project.observations, backtest)
     if problems:
         raise InputError(problems)
     return (*specs, backtest_spec) if backtest else specs, project

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-import os
 import difflib
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,6 +172,37 @@ DEMO_SECTIONS = {
 }
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_iso_date(value, where, what: str) -> pd.Timestamp:
+    """An ISO date ``YYYY-MM-DD`` (or a TOML date) as a Timestamp; anything else is refused.
+
+    ``01/02/2025`` is 2 January to some readers and 1 February to others, so only ISO dates
+    are read. Raises :class:`InputError` naming ``where`` and ``what``.
+
+    Examples
+    --------
+    >>> parse_iso_date("2025-12-31", "--as-of", "the date")
+    Timestamp('2025-12-31 00:00:00')
+    """
+    import datetime as _dt
+
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return pd.Timestamp(value)
+    text = str(value).strip()
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(text):
+        raise InputError(Problem(where, f"{what} is {shown!r}; write an ISO date YYYY-MM-DD "
+                                 "(e.g. 2025-12-31): other forms such as 01/02/2025 are "
+                                 "ambiguous.", column="as_of"))
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise InputError(Problem(where, f"{what} is {shown!r}, which is not a calendar date; "
+                                 "write an ISO date YYYY-MM-DD.", column="as_of")) from None
+
+
 def demo_config(output_dir="forewarn-out", as_of=None) -> Config:
     """The embedded demo world's config: generated inputs, forecast at the end of 2025."""
     return Config(name="forewarn demo world", demo=True, start="2005-01",
@@ -244,10 +276,9 @@ def load_config(path) -> Config:
     as_of = values.get(("forecast", "as_of"))
     if as_of is not None:
         try:
-            as_of = pd.Timestamp(str(as_of))
-        except ValueError:
-            problems.append(Problem(path, f"[forecast] 'as_of' is {as_of!r}; write a date "
-                                    "YYYY-MM-DD.", column="as_of"))
+            as_of = parse_iso_date(as_of, path, "[forecast] 'as_of'")
+        except InputError as exc:
+            problems += exc.problems
             as_of = None
     horizons = values.get(("forecast", "horizons"), [12])
     kwargs = dict(

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from forewarn.errors import InputError
+from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue, load_catalogue
 from forewarn.features._demo import DEMO_LABEL, make_demo_world
 from forewarn.features._dense import open_cube
@@ -147,6 +147,7 @@ def load_project(config: Config | None = None) -> Project:
         parts = [attempt(validate_observations, src, catalogue, ids)
                  for src in sources["observations"]]
         if all(p is not None for p in parts):
+            problems.extend(_conflicts_between_files(parts, sources["observations"]))
             observations = pd.concat(parts, ignore_index=True)
     outcome = (attempt(validate_outcome, sources["outcome"], ids)
                if sources["outcome"] is not None else None)
@@ -155,6 +156,33 @@ def load_project(config: Config | None = None) -> Project:
     if problems:
         raise InputError(problems)
     return Project(config, catalogue, regions, observations, outcome, events, cube)
+
+
+def _conflicts_between_files(parts, sources, limit: int = 20) -> list[Problem]:
+    """The same region, indicator, period and publication date in two observation files with
+    different values: file order must never decide which value a run uses."""
+    if len(parts) < 2:
+        return []
+    key = ["region_id", "indicator", "start", "published"]
+    names = [str(s) if isinstance(s, (str, Path)) else getattr(s, "name", str(s))
+             for s in sources]
+    tagged = pd.concat([p.assign(_file=i) for i, p in enumerate(parts)], ignore_index=True)
+    values = tagged.groupby(key, sort=False)["value"].transform("nunique")
+    clash = tagged.loc[values > 1].sort_values([*key, "_file"])
+    out = []
+    for _, group in clash.groupby(key, sort=False):
+        first, other = group.iloc[0], group.iloc[-1]
+        if first["_file"] == other["_file"]:
+            continue  # within one file: that file's own check reports it
+        out.append(Problem(names[other["_file"]], (
+            f"region {other['region_id']!r}, indicator {other['indicator']!r}, period "
+            f"{other['period']} published {pd.Timestamp(other['published']):%Y-%m-%d} has value "
+            f"{other['value']:g} here and {first['value']:g} in {names[first['_file']]}; keep "
+            "one, or give each vintage its own 'published' date."), column="value"))
+    if len(out) > limit:
+        out = out[:limit] + [Problem(names[-1], f"... and {len(out) - limit} more keys with "
+                                     "different values in two observation files.")]
+    return out
 
 
 def input_hashes(config: Config) -> dict[str, str]:

@@ -53,7 +53,7 @@ def test_bad_date_and_horizon(tmp_path, tiny_project):
     with pytest.raises(InputError) as exc:
         load_config(tiny_project)
     text = str(exc.value)
-    assert "'as_of' is 'last week'; write a date YYYY-MM-DD" in text
+    assert "'as_of' is 'last week'; write an ISO date YYYY-MM-DD" in text
     assert "'horizons' is [0]; give whole numbers of months >= 1" in text
 
 
