@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forewarn.errors import InputError
+from forewarn.errors import InputError, Problem
 from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._checks import check_inputs
 from forewarn.flows._config import Config
@@ -137,6 +137,11 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
     folder = Path(cache_dir) / "models" / key if cache_dir else None
     if folder is not None and (folder / "model.skops").is_file():
         try:
+            recorded = (folder / _KEY_FILE).read_text(encoding="utf-8").strip() \
+                if (folder / _KEY_FILE).is_file() else "none"
+            if recorded != key:  # a moved or swapped entry must never stand in for this one
+                raise InputError(Problem(folder, f"records the key {recorded[:40]!r}, not "
+                                         f"{key!r}"))
             model, _ = load_model(folder)
             trained = train(project, prepared, horizon, model_spec, project.config.seed,
                             fit=False)
@@ -149,7 +154,12 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
     if folder is not None:
         card = make_model_card(trained.model, trained.X_train, trained.y_train)
         save_model(trained.model, folder, card)
+        (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
     return trained
+
+
+#: The file in each cached model's folder that records the key it was trained for.
+_KEY_FILE = "cache_key.txt"
 
 
 STAGES = ("load and validate inputs", "as-of panel and features", "composite index",

@@ -194,3 +194,25 @@ def test_dask_local_gives_identical_scores(small_project, first_run, tmp_path):
     result = run(small_project, out=tmp_path, dask="local", quiet=True)
     single = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
     pd.testing.assert_frame_equal(result.scores.reset_index(drop=True), single)
+
+
+def test_swapped_cache_entries_are_not_reused(small_project, first_run, tmp_path):
+    """Two self-consistent cached models swapped: each records its own key, so neither stands
+    in for the other and the scores stay those of the first run."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_run[0], out, symlinks=True)
+    entries = sorted(p for p in (out / ".cache" / "models").iterdir() if p.is_dir())
+    assert len(entries) == 2
+    a, b = entries
+    a.rename(out / "swap")
+    b.rename(a)
+    (out / "swap").rename(b)
+    done = forewarn("run", "--config", small_project, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("records the key") == 2
+    new = pd.read_parquet((out / "latest").resolve() / "scores.parquet")
+    old = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
+    cols = ["region_id", "horizon", "probability", "lower", "upper", "margin"]
+    pd.testing.assert_frame_equal(new[cols], old[cols])
