@@ -216,6 +216,9 @@ def read_toml(path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(Problem(path, f"does not parse as TOML: {exc}.")) from None
+    except RecursionError:
+        raise InputError(Problem(path, "holds arrays or tables nested too deeply to read; a "
+                                 "forewarn file needs at most a few levels.")) from None
 
 
 def _closest(word: str, options) -> str | None:

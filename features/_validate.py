@@ -165,10 +165,19 @@ def _numbers(frame, column, col, rows, allow_empty=True):
     bad = (text != "").to_numpy() & ~np.isfinite(values)
     col.rows(bad, rows, column, lambda i: f"{text.iloc[i]!r} is not a number. Use digits with "
              "a '.' decimal point, or an empty cell for a missing value.")
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(values) & (np.abs(values) >= IMPLAUSIBLE)
+    col.rows(huge, rows, column, lambda i: f"{values[i]:g} is implausibly large (1e15 or more "
+             "in size); check the unit and the decimal point.")
     if not allow_empty:
         empty = (text == "").to_numpy()
         col.rows(empty, rows, column, lambda i: "is empty; a value is required here.")
     return values
+
+
+#: No count, score or amount forewarn reads comes near this size; a value this large is a typo
+#: or a unit error, and would overflow per-capita and log transforms downstream.
+IMPLAUSIBLE = 1e15
 
 
 def _periods(frame, column, col, rows, what="period"):
@@ -244,6 +253,11 @@ def validate_observations(path, catalogue: Catalogue, region_ids=None) -> pd.Dat
         f"indicator {ind.iloc[i]!r} is not in the catalogue ({catalogue.path})."
         + _suggest(ind.iloc[i], list(catalogue)) + " Add it to the catalogue or fix the id."))
     parsed = _periods(frame, "period", col, rows)
+    today = pd.Timestamp.now()
+    future = (parsed["start"] > today.year * 12 + today.month - 1).to_numpy()
+    col.rows(future, rows, "period", lambda i: f"{frame['period'].iloc[i]!r} has not begun yet "
+             f"(today is {today:%Y-%m-%d}); a value cannot be observed before its period. Fix "
+             "the period.")
     values = _numbers(frame, "value", col, rows)
     published = _dates(frame, "published", col, rows)
 

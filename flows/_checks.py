@@ -78,6 +78,49 @@ def _as_of_problems(config, observations, backtest: bool) -> list[Problem]:
     return []
 
 
+def _cross_file_problems(config, project, feature_spec, backtest_spec) -> list[Problem]:
+    """What each file is right about alone but wrong about with the others."""
+    out = []
+    cat = project.catalogue
+    for k in cat:
+        denominator = cat[k].per_capita_of
+        if denominator and denominator not in cat:
+            close = difflib.get_close_matches(denominator, list(cat), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            out.append(Problem(cat.path or "catalogue", f"indicator {k!r}: 'per_capita_of' names "
+                               f"{denominator[:60]!r}, which is not in the catalogue.{hint} Name "
+                               "the population indicator.", column="per_capita_of"))
+    obs = project.observations
+    if obs is not None:
+        never = [k for k in project.catalogue if k not in set(obs["indicator"].unique())]
+        if never:
+            out.append(Problem(project.catalogue.path or "catalogue", f"declares "
+                               f"{', '.join(repr(k) for k in never[:10])}"
+                               f"{' and more' if len(never) > 10 else ''}, with no value in any "
+                               "observation file; add its data or remove it from the catalogue.",
+                               column="indicators"))
+    events = project.crisis_events
+    if events is not None and feature_spec is not None and len(events):
+        kinds = set(feature_spec.crisis_kinds)
+        other = sorted(set(events["kind"].astype(str)) - kinds)
+        if other:
+            shown = ", ".join(repr(k[:40]) for k in other[:10])
+            out.append(Problem(config.crisis_events or "crisis events", f"has crisis kinds "
+                               f"{shown} that the project does not describe (config [features] "
+                               f"crisis_kinds: {', '.join(sorted(kinds))}); fix the kind, or "
+                               "add it to crisis_kinds so the model can use it.", column="kind"))
+    if backtest_spec is not None and "backtest" in config.sections and \
+            project.outcome is not None:
+        from forewarn.flows._backtest import _windows
+
+        for h in config.horizons:
+            try:
+                _windows(config, backtest_spec, h, project)
+            except InputError as exc:
+                out += exc.problems
+    return out
+
+
 def check_inputs(config, backtest: bool = False):
     """Check every input file and config section; return ``(specs, project)``.
 
@@ -117,6 +160,7 @@ def check_inputs(config, backtest: bool = False):
         if feature_spec is not None:
             problems += _spatial_lag_problems(feature_spec, project.catalogue, config.frequency)
         problems += _as_of_problems(config, project.observations, backtest)
+        problems += _cross_file_problems(config, project, feature_spec, backtest_spec)
     if problems:
         raise InputError(problems)
     return (*specs, backtest_spec) if backtest else specs, project

@@ -97,7 +97,8 @@ class Config:
         if self.frequency not in ("monthly", "annual"):
             problems.append(Problem(where, f"[project] 'frequency' is {self.frequency!r}; use "
                                     "'monthly' or 'annual'.", column="frequency"))
-        if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
+        if not self.horizons or any(not isinstance(h, int) or isinstance(h, bool) or h < 1
+                                    for h in self.horizons):
             problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r}; "
                                     "give whole numbers of months >= 1, e.g. [6, 12].",
                                     column="horizons"))
@@ -105,6 +106,13 @@ class Config:
             problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r} "
                                     "but the project is annual; give whole years in months, "
                                     "e.g. [12, 24].", column="horizons"))
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            problems.append(Problem(where, f"[project] 'seed' is {self.seed!r}; give a whole "
+                                    "number >= 0 (it seeds every random draw).", column="seed"))
+        if self.start is not None and not _valid_start(self.start):
+            problems.append(Problem(where, f"[project] 'start' is {str(self.start)[:40]!r}; give "
+                                    "the first period as YYYY-MM (e.g. '2005-01'), or YYYY for "
+                                    "an annual project.", column="start"))
         if self.outcome_lag_days < 0:
             problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
                                     column="outcome_lag_days"))
@@ -173,6 +181,17 @@ DEMO_SECTIONS = {
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_START = re.compile(r"(\d{4})(?:-(\d{2}))?")
+
+
+def _valid_start(value) -> bool:
+    """True for 'YYYY' or 'YYYY-MM' with a month from 01 to 12."""
+    m = _START.fullmatch(str(value)) if isinstance(value, str) else None
+    return bool(m) and (m.group(2) is None or 1 <= int(m.group(2)) <= 12)
+
+
+#: Unknown fields listed one by one in a section; past this many they are summarised.
+_MAX_UNKNOWN = 10
 
 
 def parse_iso_date(value, where, what: str) -> pd.Timestamp:
@@ -237,12 +256,19 @@ def load_config(path) -> Config:
         if not isinstance(table, dict):
             problems.append(Problem(path, f"[{section}] must be a table.", column=section))
             continue
+        unknown = [k for k in table if k not in allowed]
+        for key in unknown[:_MAX_UNKNOWN]:
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(Problem(path, f"[{section}] names unknown field '{key[:60]}'.{hint} "
+                                    f"Fields: {', '.join(allowed)}.", column=key[:60]))
+        if len(unknown) > _MAX_UNKNOWN:
+            problems.append(Problem(path, f"[{section}] names {len(unknown) - _MAX_UNKNOWN:,} more "
+                                    f"unknown fields (of {len(unknown):,}); remove them.",
+                                    column=section))
         for key, value in table.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                problems.append(Problem(path, f"[{section}] names unknown field '{key}'.{hint} "
-                                        f"Fields: {', '.join(allowed)}.", column=key))
+                continue
             elif not isinstance(value, allowed[key]) or (allowed[key] is int
                                                          and isinstance(value, bool)):
                 kind = allowed[key].__name__ if isinstance(allowed[key], type) else \
@@ -258,6 +284,12 @@ def load_config(path) -> Config:
         if value is None:
             return None
         p = Path(os.path.normpath(base / value))
+        if os.path.commonpath([p, base]) != str(base):
+            problems.append(Problem(path, f"[{section}] '{key}' names {str(value)[:80]!r}, which "
+                                    f"is outside the project folder ({base}); keep a project's "
+                                    "inputs inside the folder that holds its config (a symbolic "
+                                    "link placed there is fine).", column=key))
+            return None
         if not p.exists():
             problems.append(Problem(path, f"[{section}] '{key}' names {value!r}, which does not "
                                     f"exist ({p}); fix the path (relative to the config file).",

@@ -42,6 +42,10 @@ ConfigOption = Annotated[
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+#: Problems printed one by one; the rest are counted.
+_MAX_PROBLEMS = 50
+
+
 def _echo(text="", err=False):
     """Print data-bearing text with control characters removed."""
     typer.echo(_CONTROL.sub("", str(text)), err=err)
@@ -233,8 +237,11 @@ def _run(argv):
     except InputError as exc:
         n = len(exc.problems)
         _say(f"forewarn: {n} input problem{'s' if n != 1 else ''}; nothing was published.")
-        for p in exc.problems:
+        for p in exc.problems[:_MAX_PROBLEMS]:
             _say(f"  - {p}")
+        if n > _MAX_PROBLEMS:
+            _say(f"  ... and {n - _MAX_PROBLEMS:,} more; fix these first (`forewarn validate` "
+                 "lists them again).")
         return 2
     except typer.Exit as exc:
         return exc.exit_code

@@ -26,11 +26,14 @@ class Problem:
 
     __slots__ = ("file", "message", "row", "column")
 
+    #: Longest message kept: a bad value quoted in full (a 1 MB cell) must not flood a terminal.
+    MAX_CHARS = 1000
+
     def __init__(self, file, message, row=None, column=None):
-        self.file = str(file)
-        self.message = message
+        self.file = _shorten(str(file), 300)
+        self.message = _shorten(str(message), self.MAX_CHARS)
         self.row = row
-        self.column = column
+        self.column = None if column is None else _shorten(str(column), 100)
 
     def __str__(self):
         where = [self.file]
@@ -48,6 +51,12 @@ class Problem:
 
     def __hash__(self):
         return hash(str(self))
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 class ForewarnError(Exception):
