@@ -82,23 +82,16 @@ def _cross_file_problems(config, project, feature_spec, backtest_spec) -> list[P
     """What each file is right about alone but wrong about with the others."""
     out = []
     cat = project.catalogue
+    per_capita = set(feature_spec.per_capita) if feature_spec is not None else set()
     for k in cat:
         denominator = cat[k].per_capita_of
-        if denominator and denominator not in cat:
+        used = cat[k].transform == "per_capita" or k in per_capita
+        if used and denominator and denominator not in cat:
             close = difflib.get_close_matches(denominator, list(cat), n=1, cutoff=0.6)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             out.append(Problem(cat.path or "catalogue", f"indicator {k!r}: 'per_capita_of' names "
                                f"{denominator[:60]!r}, which is not in the catalogue.{hint} Name "
                                "the population indicator.", column="per_capita_of"))
-    obs = project.observations
-    if obs is not None:
-        never = [k for k in project.catalogue if k not in set(obs["indicator"].unique())]
-        if never:
-            out.append(Problem(project.catalogue.path or "catalogue", f"declares "
-                               f"{', '.join(repr(k) for k in never[:10])}"
-                               f"{' and more' if len(never) > 10 else ''}, with no value in any "
-                               "observation file; add its data or remove it from the catalogue.",
-                               column="indicators"))
     events = project.crisis_events
     if events is not None and feature_spec is not None and len(events):
         kinds = set(feature_spec.crisis_kinds)

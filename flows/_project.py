@@ -80,9 +80,14 @@ class Project:
                       f"cube: {self.cube.sizes['region']:,} regions x {len(times)} months, "
                       f"{times[0]:%Y-%m} to {times[-1]:%Y-%m}"]
         else:
+            seen = set(obs["indicator"].unique())
+            never = [k for k in self.catalogue if k not in seen]
+            note = (f"; NO DATA for {', '.join(never[:10])}{' ...' if len(never) > 10 else ''}"
+                    " (these play no part: add their data or remove them from the catalogue)"
+                    if never else "")
             lines += [
                 f"indicators: {len(self.catalogue)} in the catalogue, "
-                f"{obs['indicator'].nunique()} observed",
+                f"{len(seen)} observed{note}",
                 f"observations: {len(obs):,} values, periods {obs['period'].min()} to "
                 f"{obs['period'].max()}, published up to {obs['published'].max():%Y-%m-%d}",
             ]

@@ -49,8 +49,12 @@ def round_half_up(x, ndigits=0):
     roundable = scaled < 10.0**_SIGNIFICANT_DIGITS
     # Below 1e-300 nothing needs snapping (it rounds to 0) and 10**exponent would underflow.
     positive = np.where(roundable & (scaled > 1e-300), scaled, 1.0)
-    step = 10.0 ** (np.floor(np.log10(positive)) - (_SIGNIFICANT_DIGITS - 1))
-    snapped = np.round(np.where(roundable, scaled, 0.0) / step) * step
+    # Snap with an exact power of ten as the divisor: multiplying by an inexact 1e-11 turned
+    # 1931.5 into 1931.4999999999998 (found by the property test).
+    exponent = (_SIGNIFICANT_DIGITS - 1) - np.floor(np.log10(positive))
+    inverse = 10.0 ** np.minimum(exponent, 300)
+    with np.errstate(over="ignore", invalid="ignore"):
+        snapped = np.round(np.where(roundable, scaled, 0.0) * inverse) / inverse
     magnitude = np.where(roundable, np.floor(snapped + 0.5) / factor, np.abs(arr))
     # Adding 0.0 turns the -0.0 that copysign leaves for small negatives into 0.0.
     out = np.copysign(magnitude, arr) + 0.0

@@ -97,6 +97,12 @@ def _new_indicator(d):
                               'frequency = "annual"\npublication_lag_days = 10\ndirection = 1\n')(d)
 
 
+def _per_capita_of_people(d):
+    path = d / CAT
+    path.write_text(path.read_text(encoding="utf-8").replace('per_capita_of = "population"',
+                                                             'per_capita_of = "people"'))
+
+
 def _second_file(d):
     obs = pd.read_csv(d / "observations.csv", dtype=str, keep_default_na=False)
     other = obs.head(1).copy()
@@ -182,9 +188,7 @@ CASES = {
                           "transform"),
     "valid range reversed": (_sub(CAT, "valid_max = 100", "valid_max = -100"), None, "valid"),
     "unknown catalogue field": (_sub(CAT, "lever = false", "levr = false"), None, "levr"),
-    "indicator never observed": (_new_indicator, None, "ghost"),
-    "per-capita denominator missing": (_sub(CAT, 'per_capita_of = "population"',
-                                            'per_capita_of = "people"'), None, "people"),
+    "per-capita denominator missing": (_per_capita_of_people, None, "people"),
     # observations
     "value not a number": (_cell(OBS, "value", "n/a"), None, "n/a"),
     "value 1e308": (_cell(OBS, "value", "1e308"), None, "1e+308"),
@@ -266,6 +270,17 @@ def _try(name, base, tmp_path, capsys):
     if published.exists() and any(p for p in published.iterdir() if not p.name.startswith(".")):
         short.append("published a run")
     return short
+
+
+def test_an_indicator_without_data_is_named_by_validate(base, tmp_path, capsys):
+    """Not an error (a source may be missing for a while, e.g. one needing a key), but said."""
+    d = tmp_path / "p"
+    shutil.copytree(base, d)
+    _new_indicator(d)
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--config", str(d / CFG)])
+    assert exc.value.code == 0
+    assert "16 in the catalogue, 15 observed; NO DATA for ghost" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from projects import small_demo
 
 _HOLD = ("import sys, time; from forewarn.flows._publish import output_lock\n"
          "with output_lock(sys.argv[1]):\n    print('held', flush=True)\n"
-         "    time.sleep(float(sys.argv[2]))\n")
+         "    time.sleep(float(sys.argv[2]))\nprint('released', flush=True)\n")
 
 
 def _holder(out, seconds):
@@ -43,7 +43,7 @@ def test_the_second_waits_for_the_first(tmp_path):
     said = []
     start = time.monotonic()
     with output_lock(tmp_path, wait=60, say=said.append):
-        assert proc.poll() is not None  # the first had finished
+        assert proc.stdout.readline().strip() == "released"  # the first had finished
     assert time.monotonic() - start > 0.5
     assert said and said[0].startswith(f"forewarn: waiting for pid {proc.pid}")
     proc.wait()
