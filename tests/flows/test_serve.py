@@ -83,6 +83,7 @@ def _wait_for_deployments(api, n, serve, timeout):
 def _run_and_wait(api, deployment_id, timeout):
     run = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={},
                      timeout=10).json()
+    assert "id" in run, f"the Prefect API did not create the flow run: {run}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
