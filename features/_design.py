@@ -13,10 +13,12 @@ from forewarn.features._periods import month_ordinal
 from forewarn.features._transforms import _STEP_UNITS, _check_panel, _rolling, _time_step
 from forewarn.features._validate import OUTCOME_COLUMNS
 
-__all__ = ["make_target", "design_matrix", "Design", "TARGET_RULES"]
+__all__ = ["make_target", "design_matrix", "Design", "TARGET_RULES", "OUTCOME_MISSING"]
 
 #: How an outcome month counts as an event: any value above 0, or a surge above the usual level.
 TARGET_RULES = ("event", "surge")
+#: What a region-step without an outcome row is inside the observed range: 0, or unknown (NaN).
+OUTCOME_MISSING = ("zero", "unknown")
 
 
 class Design(NamedTuple):
@@ -29,7 +31,7 @@ class Design(NamedTuple):
 
 def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event", *,
                 regions=None, known_from=None, known_until=None, factor: float = 2.0,
-                history: int = 36) -> xr.DataArray:
+                history: int = 36, missing: str = "zero") -> xr.DataArray:
     """Whether an outcome event happens in the ``horizon`` steps after each time step.
 
     ``y(r, t) = 1`` when the outcome of region ``r`` counts as an event in a step among
@@ -39,7 +41,8 @@ def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event",
     The outcome is observed from ``known_from`` to ``known_until``; inside that range a region
     and step with no row counts as 0, since an outcome table may list only what happened, and
     outside it the outcome is unknown. For such an event list pass both, so that the steps
-    around the listed events are known to be quiet.
+    around the listed events are known to be quiet. For a series reported when reported
+    (``missing="unknown"``), a step without a row is unknown everywhere, never 0.
 
     Parameters
     ----------
@@ -64,6 +67,9 @@ def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event",
         Surge threshold as a multiple of the usual level. [-]
     history : int
         Length of the usual level's history. [time steps]
+    missing : {"zero", "unknown"}
+        A region and step without a row inside the observed range: 0, or unknown (NaN, so
+        that a window holding it and no event gets no target).
 
     Returns
     -------
@@ -95,12 +101,15 @@ def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event",
     for name, value in (("horizon", horizon), ("history", history)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             problems.append(f"'{name}' is {value!r}; use a whole number of time steps >= 1.")
+    if missing not in OUTCOME_MISSING:
+        problems.append(f"'missing' is {missing!r}; use 'zero' (no row means quiet) or "
+                        "'unknown' (no row means not reported).")
     if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not factor > 0:
         problems.append(f"'factor' is {factor!r}; use a number above 0, e.g. 2 for twice the "
                         "usual level.")
-    missing = [c for c in OUTCOME_COLUMNS if c not in outcome.columns]
-    if missing:
-        problems.append(f"the outcome lacks the column(s) {', '.join(missing)} (found: "
+    absent = [c for c in OUTCOME_COLUMNS if c not in outcome.columns]
+    if absent:
+        problems.append(f"the outcome lacks the column(s) {', '.join(absent)} (found: "
                         f"{', '.join(map(str, outcome.columns))}); read it with validate_outcome.")
     if problems:
         raise InputError([Problem("target", p) for p in problems])
@@ -118,14 +127,16 @@ def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event",
                                  "known_until, the first and last steps whose outcome is known."))
 
     # One dense (region, step) grid from the earliest history needed to the end of the window:
-    # 0 where observed, NaN outside the observed range, then the outcome rows scattered in.
+    # 0 where observed (NaN with missing="unknown"), NaN outside the observed range, then the
+    # outcome rows scattered in.
     start_step, end_step = month_ordinal([since, until]) // step
     t_steps = month_ordinal(times) // step
     first = min(t_steps[0] - (history if rule == "surge" else 0), start_step)
     n_steps = max(t_steps[-1] + horizon, end_step) - first + 1
     step_no = np.arange(n_steps) + first
     observed = (step_no >= start_step) & (step_no <= end_step)
-    grid = np.where(observed, 0.0, np.nan)[None, :].repeat(len(region_ids), axis=0)
+    fill = 0.0 if missing == "zero" else np.nan
+    grid = np.where(observed, fill, np.nan)[None, :].repeat(len(region_ids), axis=0)
     rows = pd.Index(region_ids).get_indexer(outcome["region_id"].astype(str))
     cols = month_ordinal(periods) // step - first
     keep = (rows >= 0) & (cols >= 0) & (cols < n_steps)
@@ -145,7 +156,8 @@ def make_target(outcome: pd.DataFrame, times, horizon: int, rule: str = "event",
         y, dims=("region", "time"), coords={"region": region_ids, "time": times}, name="target",
         attrs={"rule": rule, "horizon": int(horizon), "known_from": f"{since:%Y-%m-%d}",
                "known_until": f"{until:%Y-%m-%d}",
-               "factor": float(factor), "history": int(history), "units": "-",
+               "factor": float(factor), "history": int(history), "missing": missing,
+               "units": "-",
                "phrase": f"{what} in the next {horizon} {unit}"},
     )
 
@@ -218,8 +230,9 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
     -------
     Design
         ``X_train`` (DataFrame, MultiIndex ``(region, time)``, one column per feature),
-        ``y_train`` (Series ``target`` on the same index, 0/1), ``X_origin`` (one row per region
-        at the origin).
+        ``y_train`` (Series ``target`` on the same index, 0/1; ``attrs["n_unknown"]`` counts
+        the trainable region-steps left out because their target is NaN), ``X_origin`` (one
+        row per region at the origin).
 
     Raises
     ------
@@ -258,7 +271,10 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
         trainable &= (int(month_ordinal([origin])[0]) - month_ordinal(times)) % every == 0
     y = target.reindex(time=times).where(xr.DataArray(trainable, dims="time",
                                                       coords={"time": times}))
-    y_train = y.to_series().dropna().rename("target")
+    series = y.to_series()
+    y_train = series.dropna().rename("target")
+    # Rows that would train but whose outcome is unknown (reported to the caller).
+    y_train.attrs["n_unknown"] = int(series.isna().sum() - (~trainable).sum() * y.sizes["region"])
     table = features.reset_coords(drop=True)
     order = ["region", "time"]
     X_train = table.sel(time=times[trainable]).to_dataframe(order).reindex(y_train.index)

@@ -208,6 +208,10 @@ class Trained:
     y_train: pd.Series
     X_origin: pd.DataFrame
     known_until: pd.Timestamp
+    #: Region-periods up to the origin, with a fully observed window, left out of training
+    #: because their outcome is unknown (no row with ``outcome_missing = "unknown"``, or too
+    #: little history for the surge rule). [rows]
+    n_unknown: int = 0
 
 
 def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelSpec,
@@ -224,9 +228,11 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     steps = horizon_steps(horizon, project.config.frequency)
     target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,
-                         known_until=known, factor=model_spec.surge_factor)
+                         known_until=known, factor=model_spec.surge_factor,
+                         missing=project.config.outcome_missing)
     design = design_matrix(prepared.features, target, prepared.origin, steps, known,
                            every=model_spec.train_every)
+    n_unknown = design.y_train.attrs.get("n_unknown", 0)
     X_train, y = design.X_train, design.y_train.astype(int)
     if y.nunique() < 2:
         what = ("no rows" if len(y) == 0 else
@@ -241,7 +247,7 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
         model = model_spec.estimator(directions, seed, horizon,
                                      step_months=12 if project.config.frequency == "annual"
                                      else 1).fit(X_train, y)
-    return Trained(horizon, model, X_train, y, design.X_origin, known)
+    return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
 
 
 def horizon_steps(horizon_months: int, frequency: str) -> int:

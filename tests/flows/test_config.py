@@ -128,3 +128,18 @@ def test_catalogue_not_utf8(tmp_path):
     p.write_bytes("[indicators.a]\nlabel = 'Ö'\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"is not UTF-8 \(byte 24\); save it as UTF-8"):
         load_catalogue(p)
+
+
+def test_outcome_missing(tiny_project):
+    assert load_config(tiny_project).outcome_missing == "zero"        # the default
+    text = tiny_project.read_text().replace('outcome = "outcome.csv"',
+                                            'outcome = "outcome.csv"\noutcome_missing = "unknown"')
+    tiny_project.write_text(text)
+    config = load_config(tiny_project)
+    assert config.outcome_missing == "unknown"
+    assert config.describe()["outcome_missing"] == "unknown"
+    tiny_project.write_text(text.replace('"unknown"', '"absent"'))
+    with pytest.raises(InputError, match=r"column 'outcome_missing': \[inputs\] 'outcome_missing' "
+                                         r"is 'absent'; use 'zero' \(periods without a row were "
+                                         r"quiet\) or 'unknown'"):
+        load_config(tiny_project)
