@@ -125,8 +125,8 @@ def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Serie
     """What actually happened after each origin, from the final outcome (never seen in training)."""
     target = make_target(project.outcome, times,
                          horizon_steps(horizon, project.config.frequency), model_spec.target_rule,
-                         regions=regions, factor=model_spec.surge_factor,
-                         missing=project.config.outcome_missing)
+                         regions=regions, missing=project.config.outcome_missing,
+                         **model_spec.target_kwargs(project.config.frequency))
     return target.to_series()
 
 
@@ -177,7 +177,8 @@ def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle
     past = make_target(project.outcome, times, horizon_steps(horizon, project.config.frequency),
                        model_spec.target_rule,
                        regions=prepared.features["region"].values, known_until=known,
-                       factor=model_spec.surge_factor, missing=project.config.outcome_missing)
+                       missing=project.config.outcome_missing,
+                       **model_spec.target_kwargs(project.config.frequency))
     # The last outcome window known at time t ends at min(t, known): its target sits one
     # horizon earlier (in months, which is right for monthly and annual steps alike).
     rows = trained.X_train.index.append(trained.X_origin.index)

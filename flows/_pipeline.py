@@ -228,8 +228,8 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     steps = horizon_steps(horizon, project.config.frequency)
     target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,
-                         known_until=known, factor=model_spec.surge_factor,
-                         missing=project.config.outcome_missing)
+                         known_until=known, missing=project.config.outcome_missing,
+                         **model_spec.target_kwargs(project.config.frequency))
     design = design_matrix(prepared.features, target, prepared.origin, steps, known,
                            every=model_spec.train_every)
     n_unknown = design.y_train.attrs.get("n_unknown", 0)

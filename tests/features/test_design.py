@@ -316,3 +316,46 @@ def test_bad_missing_rule_is_refused():
     with pytest.raises(InputError, match=r"'missing' is 'nan'; use 'zero' \(no row means quiet\) "
                                          r"or 'unknown'"):
         make_target(outcome([("A", "2020-01-01", 1)]), TIMES, 1, missing="nan")
+
+
+# --------------------------------------------------------------------------- surge rules
+
+def test_surge_needs_a_minimum_rise_as_well_as_the_factor():
+    years = pd.date_range("2010-01-01", periods=6, freq="YS")
+    # A small count tripling (1 -> 3) and a large one rising by 30 %.
+    out = outcome([("A", t, v) for t, v in zip(years, [1, 1, 1, 3, 1, 1])]
+                  + [("B", t, v) for t, v in zip(years, [100, 100, 100, 230, 130, 100])])
+    plain = make_target(out, years.shift(-1), 1, "surge", history=3)
+    strict = make_target(out, years.shift(-1), 1, "surge", history=3, min_excess=25)
+    # The target at t - 1 is the event of t; 2011 has too little history (1 of 3).
+    np.testing.assert_array_equal(plain.values, [[NAN, NAN, 0, 1, 0, 0],
+                                                 [NAN, NAN, 0, 1, 0, 0]])
+    np.testing.assert_array_equal(strict.values, [[NAN, NAN, 0, 0, 0, 0],
+                                                  [NAN, NAN, 0, 1, 0, 0]])
+    assert strict.attrs["min_excess"] == 25.0
+    assert "and at least 25 above it" in strict.attrs["phrase"]
+    with pytest.raises(InputError, match=r"'min_excess' is -1; use a number >= 0"):
+        make_target(out, years, 1, "surge", min_excess=-1)
+
+
+def test_outcome_events_and_surge_counts_per_year():
+    from forewarn.features import count_surges, outcome_events
+
+    years = pd.date_range("2010-01-01", periods=5, freq="YS")
+    out = outcome([("A", t, v) for t, v in zip(years, [10, 10, 10, 40, 10])]
+                  + [("B", t, v) for t, v in zip(years, [1, 1, 1, 5, 1])]
+                  + [("C", years[0], 10), ("C", years[3], 90)])       # C silent 2011-2012
+    events = outcome_events(out, frequency="annual", history=3, missing="unknown")
+    assert list(events["time"].values) == list(years.values)
+    np.testing.assert_array_equal(events.sel(region="A").values, [NAN, NAN, 0, 1, 0])
+    # C: one known year of three before 2013, so 2013 cannot be told.
+    assert np.isnan(events.sel(region="C").values).all()
+    table = count_surges(out, {"x2": {"history": 3},
+                               "x2_min10": {"history": 3, "min_excess": 10}})
+    assert table.index.tolist() == [2012, 2013, 2014]
+    assert table.loc[2013].tolist() == [2, 1, 2]         # A and B double; only A by 10 or more
+    assert table["known"].tolist() == [2, 2, 2]
+    with pytest.raises(InputError, match=r"no rules given"):
+        count_surges(out, {})
+    with pytest.raises(InputError, match=r"'frequency' is 'weekly'; use 'monthly' or 'annual'"):
+        outcome_events(out, frequency="weekly")
