@@ -351,9 +351,12 @@ def _describe(meta: dict, feature: str, value: float) -> str:
     if feature.endswith("__since"):
         cap = re.search(r"at most (\d+)", phrase)
         kind = feature.split("_")[1].split("__")[0]
+        # The phrase names the panel's step: "months since ..." or "years since ...".
+        unit = "years" if phrase.startswith("years") else "months"
         if cap and value >= float(cap.group(1)):
-            return f"no {kind} began in the last {int(cap.group(1)) // 12} years"
-        return f"{value:.0f} months since the latest {kind} began"
+            years = int(cap.group(1)) // (1 if unit == "years" else 12)
+            return f"no {kind} began in the last {years} years"
+        return f"{value:.0f} {unit} since the latest {kind} began"
     if "relative to its usual level" in phrase:
         return f"{phrase.split(' relative to')[0]} is {value:.1f}× its usual level"
     if units.startswith("log(1 + "):
