@@ -315,3 +315,44 @@ def test_current_configs_validate(project_dir, name, capsys):
     out = capsys.readouterr().out
     assert "crisis events: 88 conflict, 72 displacement" in out
     assert "region-periods of counts" in out
+
+
+# --- forewarn init DIR --example countries ---------------------------------------------------
+
+def test_init_example_refuses_what_it_cannot_do(tmp_path, monkeypatch, capsys):
+    from forewarn.flows import _examples
+
+    with pytest.raises(InputError, match=r"unknown example 'cities'; examples: countries"):
+        _examples.init_example(tmp_path / "p", "cities")
+    monkeypatch.setattr(_examples, "default_data", lambda: None)
+    with pytest.raises(SystemExit) as caught:
+        main(["init", str(tmp_path / "p"), "--example", "countries"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "no real data for the 'countries' example: pass --data" in err
+    assert "Traceback" not in err and not (tmp_path / "p").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.txt").write_text("keep")
+    with pytest.raises(InputError, match=r"exists and is not empty"):
+        _examples.init_example(tmp_path / "full", data=tmp_path)
+    with pytest.raises(InputError, match=r"source 'wgi' not found"):
+        _examples.init_example(tmp_path / "q", data=tmp_path / "empty")
+    assert not (tmp_path / "q").exists()
+
+
+@needs_real
+def test_init_example_countries_writes_a_project_that_validates(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["init", str(tmp_path / "countries"), "--example", "countries", "--data",
+              str(REAL)])
+    assert caught.value.code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert f"next: forewarn validate --config {tmp_path / 'countries' / 'current_origin.toml'}" \
+        in out
+    assert ".forewarn-init-" not in out               # paths name the project, not the staging
+    names = {p.name for p in (tmp_path / "countries").iterdir()}
+    assert {"current_origin.toml", "current_destination.toml", "catalogue.toml", "index.toml",
+            "README.md", "data"} <= names
+    with pytest.raises(SystemExit) as caught:
+        main(["validate", "--config", str(tmp_path / "countries" / "current_origin.toml")])
+    assert caught.value.code == 0, capsys.readouterr().err
