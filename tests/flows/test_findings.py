@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forewarn.errors import InputError
-from forewarn.flows._findings import risk_since_onset
+from forewarn.flows import risk_since_onset
 from forewarn.models import ElasticNetLogit
 
 
