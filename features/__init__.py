@@ -26,7 +26,14 @@ from forewarn.features._demo import (
     make_demo_world,
     make_grid_world,
 )
-from forewarn.features._design import TARGET_RULES, Design, design_matrix, make_target
+from forewarn.features._design import (
+    TARGET_RULES,
+    Design,
+    count_surges,
+    design_matrix,
+    make_target,
+    outcome_events,
+)
 from forewarn.features._missing import FLAG_SUFFIX, carry_forward, imputed_share
 from forewarn.features._panel import build_panel, panel_age, panel_times, resolve_vintages
 from forewarn.features._periods import parse_periods
@@ -57,7 +64,7 @@ __all__ = [
     "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
     "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "design_matrix",
     "grid_crisis_events", "growth", "imputed_share", "lag", "level", "load_catalogue", "log1p",
-    "make_demo_world", "make_grid_world", "make_target", "open_cube", "panel_age", "panel_age_dense",
+    "make_demo_world", "make_grid_world", "make_target", "outcome_events", "count_surges", "open_cube", "panel_age", "panel_age_dense",
     "panel_times", "parse_periods", "per_capita", "read_regions", "relative_to_history",
     "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
     "validate_crisis_events", "validate_observations", "validate_outcome", "write_cube",

@@ -13,6 +13,7 @@ __all__ = [
     "load_config",
     "load_project",
     "resolve_config",
+    "risk_since_onset",
     "validate",
     "write_demo_project",
 ]
@@ -21,7 +22,7 @@ _HOME = {
     "backtest": "_api", "init": "_api", "resolve_config": "_api", "run": "_api",
     "validate": "_api", "Config": "_config", "demo_config": "_config", "load_config": "_config",
     "Project": "_project", "input_hashes": "_project", "load_project": "_project",
-    "write_demo_project": "_project",
+    "write_demo_project": "_project", "risk_since_onset": "_findings",
 }
 
 

@@ -80,6 +80,9 @@ class BacktestRun:
     coverage: pd.DataFrame
     recovery: dict
     path: Path | None = None
+    #: Per horizon and origin: region-periods left out of training (``train_unknown``) and of
+    #: scoring (``test_unknown``, of ``test_rows`` scored) because their outcome is unknown.
+    left_out: pd.DataFrame | None = None
 
 
 class _FromExtra:
@@ -120,13 +123,16 @@ def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Serie
     """What actually happened after each origin, from the final outcome (never seen in training)."""
     target = make_target(project.outcome, times,
                          horizon_steps(horizon, project.config.frequency), model_spec.target_rule,
-                         regions=regions, factor=model_spec.surge_factor)
+                         regions=regions, missing=project.config.outcome_missing,
+                         **model_spec.target_kwargs(project.config.frequency))
     return target.to_series()
 
 
-def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle, progress):
+def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle, progress,
+               left_out=None):
     """``make_data(origin)``: everything as known at the end of the origin month, plus the truth
-    of the test window for scoring."""
+    of the test window for scoring. ``left_out`` (a list) receives, per origin, the
+    region-periods left out of training and of scoring because their outcome is unknown."""
 
     def make(origin):
         as_of = _end_of_month(pd.Timestamp(origin))
@@ -140,8 +146,17 @@ def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle,
         keep = y_test.notna().to_numpy()
         X_test, y_test = X_test[keep], y_test[keep].astype(int)
         extra = _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle)
+        unknown = ""
+        if left_out is not None:
+            left_out.append({"origin": pd.Timestamp(origin), "horizon": horizon,
+                             "train_unknown": trained.n_unknown,
+                             "test_unknown": int((~keep).sum()), "test_rows": int(keep.sum())})
+            if trained.n_unknown or not keep.all():
+                unknown = (f"; outcome unknown, left out: {trained.n_unknown:,} training, "
+                           f"{int((~keep).sum()):,} test rows")
         progress.say(f"      origin {pd.Timestamp(origin):%Y-%m}: {len(trained.X_train):,} "
-                     f"training rows, {int(y_test.sum())} events in the next {horizon} months")
+                     f"training rows, {int(y_test.sum())} events in the next {horizon} "
+                     f"months{unknown}")
         return trained.X_train, trained.y_train, X_test, y_test, extra
 
     return make
@@ -160,7 +175,8 @@ def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle
     past = make_target(project.outcome, times, horizon_steps(horizon, project.config.frequency),
                        model_spec.target_rule,
                        regions=prepared.features["region"].values, known_until=known,
-                       factor=model_spec.surge_factor)
+                       missing=project.config.outcome_missing,
+                       **model_spec.target_kwargs(project.config.frequency))
     # The last outcome window known at time t ends at min(t, known): its target sits one
     # horizon earlier (in months, which is right for monthly and annual steps alike).
     rows = trained.X_train.index.append(trained.X_origin.index)
@@ -248,7 +264,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))
         st.detail = f"{len(project.regions)} regions"
-    overall, per_origin, predictions, coverage, recovery = [], [], [], [], {}
+    overall, per_origin, predictions, coverage, recovery, left_out = [], [], [], [], {}, []
     for h in config.horizons:
         windows = _windows(config, spec, h, project)
         with progress.stage(f"{h}-month horizon: {len(windows.origins)} origins "
@@ -263,7 +279,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
                                         12 if config.frequency == "annual" else 1)
                          for kind in spec.models}
             make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
-                              progress)
+                              progress, left_out)
             result = rolling_origin_backtest(windows, make, factories, baselines)
             overall.append(result.overall.assign(horizon=h))
             per_origin.append(result.per_origin.assign(horizon=h))
@@ -275,7 +291,8 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
             st.detail = _summary_line(result.overall)
     run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
                       pd.concat(predictions, ignore_index=True),
-                      pd.concat(coverage, ignore_index=True), recovery)
+                      pd.concat(coverage, ignore_index=True), recovery,
+                      left_out=pd.DataFrame(left_out, columns=_LEFT_OUT_COLUMNS))
     with progress.stage("publish") as st:
         run.path = _publish(run, config, out or config.output_dir, feature_spec, model_spec,
                             spec)
@@ -317,6 +334,22 @@ _SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier
           "top30_share": "top 30", "coverage": "coverage"}
 
 
+_LEFT_OUT_COLUMNS = ["origin", "horizon", "train_unknown", "test_unknown", "test_rows"]
+
+
+def _left_out_line(left_out: pd.DataFrame | None, horizon: int) -> str | None:
+    """One line saying how many region-periods had an unknown outcome, or None when none."""
+    if left_out is None or left_out.empty:
+        return None
+    rows = left_out.loc[left_out["horizon"] == horizon]
+    train, test = int(rows["train_unknown"].sum()), int(rows["test_unknown"].sum())
+    if not (train or test):
+        return None
+    return (f"  outcome unknown, left out (never counted as 0): {test:,} of "
+            f"{test + int(rows['test_rows'].sum()):,} region-periods at the origins, "
+            f"{train:,} training rows summed over {len(rows)} origins")
+
+
 def _summary_line(overall: pd.DataFrame) -> str:
     auc = overall[overall["metric"] == "roc_auc"].set_index("model")["value"]
     return "ROC-AUC " + ", ".join(f"{m} {v:.3f}" for m, v in auc.items())
@@ -335,11 +368,22 @@ def format_summary(run: BacktestRun) -> str:
         for _, row in table.iterrows():
             lines.append(f"  {row['model']:<14}" + "".join(
                 f"{row[c]:>10.3f}" if pd.notna(row[c]) else f"{'-':>10}" for c in cols))
+        unknown = _left_out_line(run.left_out, h)
+        if unknown:
+            lines.append(unknown)
         if h in run.recovery:
             rec = run.recovery[h]
             lines.append(f"  driver recovery (demo truth): Spearman {rec['spearman']:.2f} over "
                          f"{len(rec['drivers'])} drivers")
     return "\n".join(lines)
+
+
+def _left_out_totals(left_out: pd.DataFrame | None) -> dict:
+    """Per horizon: region-periods left out of training and scoring (unknown outcome)."""
+    if left_out is None or left_out.empty:
+        return {}
+    sums = left_out.groupby("horizon")[["train_unknown", "test_unknown", "test_rows"]].sum()
+    return {str(h): {k: int(v) for k, v in row.items()} for h, row in sums.iterrows()}
 
 
 def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec, spec) -> Path:
@@ -354,11 +398,16 @@ def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec
         run.per_origin.to_csv(d / "metrics_per_origin.csv", index=False, date_format="%Y-%m")
         run.predictions.to_parquet(d / "predictions.parquet", index=False)
         run.coverage.to_parquet(d / "coverage.parquet", index=False)
+        if run.left_out is not None:
+            run.left_out.to_csv(d / "left_out.csv", index=False, date_format="%Y-%m")
         folder.manifest.update({
             "kind": "backtest", "config": config.describe(),
             "input_hashes": input_hashes(config), "versions": package_versions(),
             "features": feature_spec.to_dict(), "model": model_spec.__dict__,
-            "backtest": spec.__dict__, "driver_recovery": {str(k): v for k, v in
+            "backtest": spec.__dict__,
+            "outcome_missing": config.outcome_missing,
+            "outcome_unknown_left_out": _left_out_totals(run.left_out),
+            "driver_recovery": {str(k): v for k, v in
                                                            run.recovery.items()},
             "as_of": str(pd.Timestamp(as_of).date()),
         })

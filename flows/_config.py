@@ -14,6 +14,7 @@ import pandas as pd
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import read_toml
 from forewarn.features._demo import DEMO_SEED
+from forewarn.features._design import OUTCOME_MISSING
 
 __all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECTIONS"]
 
@@ -23,7 +24,8 @@ _FIELDS = {
     "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int,
                 "outcome_label": str, "outcome_short": str},
     "inputs": {"regions": str, "observations": (str, list), "cube": str, "catalogue": str,
-               "outcome": str, "outcome_lag_days": int, "crisis_events": str},
+               "outcome": str, "outcome_lag_days": int, "outcome_missing": str,
+               "crisis_events": str},
     "forecast": {"as_of": (str, object), "horizons": list},
     "output": {"dir": str},
 }
@@ -59,6 +61,11 @@ class Config:
         ``forewarn.features.build_panel_dense`` for its contract).
     outcome_lag_days : int
         Days from the end of a month until its outcome is known. [days]
+    outcome_missing : {"zero", "unknown"}
+        What a region-period without an outcome row is, inside the outcome's years: ``zero``
+        (the file lists events only; every other period was quiet) or ``unknown`` (the file
+        lists what was reported, as UNODC's detected victims; such periods are left out of
+        training and evaluation, never counted as 0).
     as_of : Timestamp or None
         Forecast origin date; None means today.
     horizons : tuple of int
@@ -84,6 +91,7 @@ class Config:
     catalogue: Path | None = None
     outcome: Path | None = None
     outcome_lag_days: int = 90
+    outcome_missing: str = "zero"
     crisis_events: Path | None = None
     as_of: pd.Timestamp | None = None
     horizons: tuple[int, ...] = (12,)
@@ -113,6 +121,11 @@ class Config:
             problems.append(Problem(where, f"[project] 'start' is {str(self.start)[:40]!r}; give "
                                     "the first period as YYYY-MM (e.g. '2005-01'), or YYYY for "
                                     "an annual project.", column="start"))
+        if self.outcome_missing not in OUTCOME_MISSING:
+            problems.append(Problem(where, f"[inputs] 'outcome_missing' is "
+                                    f"{self.outcome_missing!r}; use 'zero' (periods without a "
+                                    "row were quiet) or 'unknown' (they were not reported).",
+                                    column="outcome_missing"))
         if self.outcome_lag_days < 0:
             problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
                                     column="outcome_lag_days"))
@@ -153,7 +166,8 @@ class Config:
             "regions": _s(self.regions), "observations": [str(p) for p in self.observations],
             "cube": _s(self.cube),
             "catalogue": _s(self.catalogue), "outcome": _s(self.outcome),
-            "outcome_lag_days": self.outcome_lag_days, "crisis_events": _s(self.crisis_events),
+            "outcome_lag_days": self.outcome_lag_days,
+            "outcome_missing": self.outcome_missing, "crisis_events": _s(self.crisis_events),
             "as_of": str(self.resolved_as_of().date()), "horizons": list(self.horizons),
             "output_dir": str(self.output_dir), "sections": self.sections,
             "path": _s(self.path),
@@ -327,6 +341,7 @@ def load_config(path) -> Config:
         catalogue=file("inputs", "catalogue"),
         outcome=file("inputs", "outcome"),
         outcome_lag_days=values.get(("inputs", "outcome_lag_days"), 90),
+        outcome_missing=values.get(("inputs", "outcome_missing"), "zero"),
         crisis_events=file("inputs", "crisis_events"),
         as_of=as_of,
         horizons=tuple(horizons),

@@ -208,6 +208,10 @@ class Trained:
     y_train: pd.Series
     X_origin: pd.DataFrame
     known_until: pd.Timestamp
+    #: Region-periods up to the origin, with a fully observed window, left out of training
+    #: because their outcome is unknown (no row with ``outcome_missing = "unknown"``, or too
+    #: little history for the surge rule). [rows]
+    n_unknown: int = 0
 
 
 def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelSpec,
@@ -224,9 +228,11 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     steps = horizon_steps(horizon, project.config.frequency)
     target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,
-                         known_until=known, factor=model_spec.surge_factor)
+                         known_until=known, missing=project.config.outcome_missing,
+                         **model_spec.target_kwargs(project.config.frequency))
     design = design_matrix(prepared.features, target, prepared.origin, steps, known,
                            every=model_spec.train_every)
+    n_unknown = design.y_train.attrs.get("n_unknown", 0)
     X_train, y = design.X_train, design.y_train.astype(int)
     if y.nunique() < 2:
         what = ("no rows" if len(y) == 0 else
@@ -241,7 +247,7 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
         model = model_spec.estimator(directions, seed, horizon,
                                      step_months=12 if project.config.frequency == "annual"
                                      else 1).fit(X_train, y)
-    return Trained(horizon, model, X_train, y, design.X_origin, known)
+    return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
 
 
 def horizon_steps(horizon_months: int, frequency: str) -> int:
@@ -345,9 +351,12 @@ def _describe(meta: dict, feature: str, value: float) -> str:
     if feature.endswith("__since"):
         cap = re.search(r"at most (\d+)", phrase)
         kind = feature.split("_")[1].split("__")[0]
+        # The phrase names the panel's step: "months since ..." or "years since ...".
+        unit = "years" if phrase.startswith("years") else "months"
         if cap and value >= float(cap.group(1)):
-            return f"no {kind} began in the last {int(cap.group(1)) // 12} years"
-        return f"{value:.0f} months since the latest {kind} began"
+            years = int(cap.group(1)) // (1 if unit == "years" else 12)
+            return f"no {kind} began in the last {years} years"
+        return f"{value:.0f} {unit} since the latest {kind} began"
     if "relative to its usual level" in phrase:
         return f"{phrase.split(' relative to')[0]} is {value:.1f}× its usual level"
     if units.startswith("log(1 + "):

@@ -92,8 +92,14 @@ class Project:
                 f"{obs['period'].max()}, published up to {obs['published'].max():%Y-%m-%d}",
             ]
         if self.outcome is not None:
-            lines.append(f"outcome: {len(self.outcome):,} region-periods, "
-                         f"{int((self.outcome['value'] > 0).sum()):,} with an event")
+            values = self.outcome["value"]
+            if values.isin([0, 1]).all():
+                lines.append(f"outcome: {len(self.outcome):,} region-periods, "
+                             f"{int((values > 0).sum()):,} with an event")
+            else:
+                lines.append(f"outcome: {len(self.outcome):,} region-periods of counts "
+                             f"(median {values.median():,.0f}, max {values.max():,.0f}); "
+                             "[model] target_rule says what counts as an event")
         if self.crisis_events is not None:
             kinds = self.crisis_events["kind"].value_counts().to_dict()
             lines.append("crisis events: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))

@@ -133,7 +133,7 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
         "stage": "train", "horizon": horizon, "features": feature_spec.to_dict(),
         "model": {k: v for k, v in asdict(model_spec).items()
                   if k in ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
-                           "train_every")}})
+                           "surge_min_excess", "surge_history_months", "train_every")}})
     folder = Path(cache_dir) / "models" / key if cache_dir else None
     if folder is not None and (folder / "model.skops").is_file():
         try:

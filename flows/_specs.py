@@ -41,9 +41,17 @@ class ModelSpec:
         ``ElasticNetLogit``). Both are kept, so a backtest can compare the two families.
     target_rule : {"event", "surge"}
         ``event``: an outcome value > 0 is an event; ``surge``: a count above
-        ``surge_factor`` times the region's median of the previous 36 months.
+        ``surge_factor`` times the region's median of the previous ``surge_history_months``
+        and at least ``surge_min_excess`` above that median.
     surge_factor : float
         See ``target_rule``. [-]
+    surge_min_excess : float
+        Least rise above the usual level that counts as a surge, so that counts that jump
+        with detection effort (1 -> 3 victims) do not. Default 0 (any rise above the factor).
+        [outcome units]
+    surge_history_months : int
+        Length of the usual level's history; in an annual project whole years are used
+        (36 -> 3 years). [months]
     class_breaks : tuple of float
         Probabilities where the classes "medium", "high" and "very high" start. [-]
     drivers : int
@@ -60,6 +68,8 @@ class ModelSpec:
     elastic_net: dict = field(default_factory=dict)
     target_rule: str = "event"
     surge_factor: float = 2.0
+    surge_min_excess: float = 0.0
+    surge_history_months: int = 36
     class_breaks: tuple = (0.05, 0.15, 0.30)
     drivers: int = 3
     top_regions: int = 10
@@ -74,13 +84,24 @@ class ModelSpec:
         if self.target_rule not in ("event", "surge"):
             problems.append(Problem(where, f"'target_rule' is {self.target_rule!r}; use 'event' "
                                     "or 'surge'.", column="target_rule"))
+        if isinstance(self.surge_factor, bool) or \
+                not isinstance(self.surge_factor, (int, float)) or not self.surge_factor > 0:
+            problems.append(Problem(where, f"'surge_factor' is {self.surge_factor!r}; use a "
+                                    "number above 0, e.g. 2 for twice the usual level.",
+                                    column="surge_factor"))
+        if isinstance(self.surge_min_excess, bool) or \
+                not isinstance(self.surge_min_excess, (int, float)) or \
+                not self.surge_min_excess >= 0:
+            problems.append(Problem(where, f"'surge_min_excess' is {self.surge_min_excess!r}; "
+                                    "use a number >= 0 in the outcome's units.",
+                                    column="surge_min_excess"))
         b = tuple(self.class_breaks)
         if len(b) != 3 or any(not isinstance(x, (int, float)) for x in b) or \
                 not 0 < b[0] < b[1] < b[2] < 1:
             problems.append(Problem(where, f"'class_breaks' is {list(b)!r}; give three "
                                     "increasing probabilities between 0 and 1, e.g. "
                                     "[0.05, 0.15, 0.3].", column="class_breaks"))
-        for name in ("drivers", "top_regions", "train_every"):
+        for name in ("drivers", "top_regions", "train_every", "surge_history_months"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 problems.append(Problem(where, f"'{name}' is {v!r}; use a whole number >= 1.",
@@ -93,6 +114,7 @@ class ModelSpec:
     def from_config(cls, table: dict) -> ModelSpec:
         """Build from the config's ``[model]`` table (``[model.params]`` holds estimator params)."""
         allowed = ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
+                   "surge_min_excess", "surge_history_months",
                    "class_breaks", "drivers", "top_regions", "train_every")
         problems = _unknown(table, allowed, "config [model]")
         for family in ("additive", "elastic_net"):
@@ -108,6 +130,12 @@ class ModelSpec:
             values[family] = {k: tuple(v) if isinstance(v, list) else v
                               for k, v in table.get(family, {}).items()}
         return cls(**values)
+
+    def target_kwargs(self, frequency: str = "monthly") -> dict:
+        """Keyword arguments of ``make_target`` for this spec's rule in a panel of ``frequency``."""
+        step = 12 if frequency == "annual" else 1
+        return {"factor": self.surge_factor, "min_excess": self.surge_min_excess,
+                "history": max(1, self.surge_history_months // step)}
 
     @property
     def params(self) -> dict:

@@ -78,12 +78,35 @@ def init(directory: Annotated[Path, typer.Argument(help="New folder to write the
                                             "instead of the demo world.")] = False,
          rows: Annotated[int, typer.Option("--rows", min=2, help="Grid rows.")] = 260,
          cols: Annotated[int, typer.Option("--cols", min=2, help="Grid columns.")] = 250,
-         months: Annotated[int, typer.Option("--months", min=48, help="Grid months.")] = 360):
+         months: Annotated[int, typer.Option("--months", min=48, help="Grid months.")] = 360,
+         example: Annotated[Optional[str], typer.Option(
+             "--example", help="Write a real-data example instead: 'countries' (countries x "
+             "years 2005-2025 with the UNODC GLOTIP outcome), built from --data or --cache.")]
+         = None,
+         data: Annotated[Optional[Path], typer.Option(
+             "--data", help="With --example: a folder laid out like shared/data/real "
+             "(default: the shared folder beside the repository, when there).",
+             file_okay=False)] = None,
+         cache: Annotated[Optional[Path], typer.Option(
+             "--cache", help="With --example: a `forewarn fetch` cache folder.",
+             file_okay=False)] = None):
     """Write the demo world as an editable project folder (config, catalogue, regions,
     observations, outcome, crisis events, README) - the template for your own data. With
-    --grid: the grid world (default 65,000 cells x 360 months) for `forewarn run --dask local`."""
+    --grid: the grid world (default 65,000 cells x 360 months) for `forewarn run --dask local`.
+    With --example countries: the real-countries project, built from the public files."""
     from forewarn.flows._api import init as _init
 
+    if example is not None:
+        from forewarn.flows._examples import init_example
+
+        typer.echo(f"forewarn init: building the {example!r} example from the public files ...")
+        path, built = init_example(directory, example, data=data, cache=cache)
+        for line in built.summary():
+            typer.echo(f"  {line}")
+        typer.echo(f"forewarn init: wrote the {example} example to {directory}/ (real data: "
+                   "detected trafficking measures detection as much as trafficking)")
+        typer.echo(f"  next: forewarn validate --config {path}")
+        return
     if grid:
         _echo(f"forewarn init: generating a {rows} x {cols} grid over {months} months ...")
     path = _init(directory, (rows, cols, months) if grid else None)

@@ -14,6 +14,15 @@ keep the datasets out of the repository):
     The proxy outcome: 1 in report year Y when a country's TIP tier fell to the Tier 2 Watch List
     or Tier 3 (>= 2.5) from Tier 1 or 2 in Y-1, else 0 (see docs/real-data.md for what it
     measures: a US judgement of government response, not trafficking prevalence).
+``crisis_events.csv``
+    Crisis onsets from the data: armed-conflict onsets (UCDP/PRIO) and displacement jumps
+    (UNHCR refugees and asylum-seekers from the country plus IDMC conflict IDPs); see
+    :func:`crisis_onsets`.
+``glotip.parquet``, ``outcome_glotip_destination.csv``, ``outcome_glotip_origin.csv``
+    When UNODC's GLOTIP file is found: detected trafficking victims as observations, and the
+    two real outcome series (victims detected in the country; its citizens detected abroad),
+    one row per country-year UNODC has a figure for (a missing year is unknown, not 0). The
+    ``current_*.toml`` configs use them.
 
 Usage, from the repository root::
 
@@ -35,8 +44,11 @@ import pandas as pd
 
 from forewarn.errors import InputError, Problem
 from forewarn.features.sources import (
+    SOURCES,
     cached,
+    glotip_outcome,
     read_factbook_tip,
+    read_glotip,
     read_idmc,
     read_natural_earth,
     read_tip_tiers,
@@ -48,7 +60,8 @@ from forewarn.features.sources import (
 )
 
 __all__ = ["Built", "DATA_LAYOUT", "FIRST_YEAR", "WATCH_LIST", "WATCH_LIST_FROM", "build_project",
-           "locate_files", "read_observations", "tip_downgrades", "main"]
+           "locate_files", "read_observations", "tip_downgrades", "crisis_onsets",
+           "CONFLICT_QUIET_YEARS", "DISPLACEMENT_FACTOR", "DISPLACEMENT_MIN", "main"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,9 +77,12 @@ DATA_LAYOUT = {
     "tip_tiers": ("tip_tiers_kelley_heiss/tip_tiers_orig.csv",),
     "natural_earth": ("natural_earth_admin0/ne_50m_admin_0_countries.geojson",),
     "factbook_tip": ("cia_factbook_tip_tier_text/factbook_trafficking_in_persons_2001_2025.csv",),
+    "glotip": ("unodc_glotip/data_glotip.xlsx",),
 }
-#: Sources the project cannot do without; the Factbook only extends the tiers past 2015.
-_REQUIRED = tuple(s for s in DATA_LAYOUT if s != "factbook_tip")
+#: Sources the project can do without: the Factbook only extends the tiers past 2015; GLOTIP
+#: is the outcome of the ``current_*`` configs only.
+_OPTIONAL = ("factbook_tip", "glotip")
+_REQUIRED = tuple(s for s in DATA_LAYOUT if s not in _OPTIONAL)
 
 _READERS = {
     "wgi": read_wgi, "wdi": read_wdi, "unhcr": read_unhcr, "idmc": read_idmc,
@@ -81,6 +97,15 @@ WATCH_LIST = 2.5
 #: First TIP report with the Tier 2 Watch List. Falls are counted only between reports that both
 #: had it: in 2004, 43 countries were put on the new list at once, which is no fall in effort.
 WATCH_LIST_FROM = 2004
+#: A conflict onset is a year of armed conflict (UCDP/PRIO intensity > 0) after at least this
+#: many years without one. [years]
+CONFLICT_QUIET_YEARS = 2
+#: A displacement jump: the people displaced from a country (refugees and asylum-seekers
+#: abroad plus conflict IDPs at home) reach this multiple of the median of the three years
+#: before ... [-]
+DISPLACEMENT_FACTOR = 2.0
+#: ... and at least this many more people than that median. [persons]
+DISPLACEMENT_MIN = 50_000
 
 
 @dataclass(frozen=True)
@@ -108,15 +133,30 @@ class Built:
     n_observations: int
     dropped: dict
     events_by_year: dict
+    crisis_events: Path | None = None
+    onsets: dict | None = None
+    glotip: Path | None = None
+    glotip_outcomes: dict | None = None
 
     def summary(self) -> list[str]:
         """A few lines for the command line."""
         events = ", ".join(f"{y}: {n}" for y, n in self.events_by_year.items())
         dropped = ", ".join(f"{r} ({n})" for r, n in self.dropped.items()) or "none"
-        return [f"regions: {self.n_regions} countries -> {self.regions}",
-                f"observations: {self.n_observations:,} rows -> {self.observations}",
-                f"outcome events by report year: {events} -> {self.outcome}",
-                f"rows dropped for places without a Natural Earth polygon: {dropped}"]
+        lines = [f"regions: {self.n_regions} countries -> {self.regions}",
+                 f"observations: {self.n_observations:,} rows -> {self.observations}",
+                 f"outcome events by report year: {events} -> {self.outcome}",
+                 f"rows dropped for places without a Natural Earth polygon: {dropped}"]
+        if self.crisis_events is not None:
+            kinds = ", ".join(f"{k} {n}" for k, n in (self.onsets or {}).items())
+            lines.append(f"crisis onsets: {kinds} -> {self.crisis_events}")
+        if self.glotip_outcomes:
+            for series, path in self.glotip_outcomes.items():
+                lines.append(f"GLOTIP {series} outcome (detected victims; a missing year is "
+                             f"unknown): -> {path}")
+        else:
+            lines.append("GLOTIP not found: the current_*.toml configs need "
+                         "unodc_glotip/data_glotip.xlsx (or `forewarn fetch glotip`).")
+        return lines
 
 
 def locate_files(data=None, cache=None) -> dict[str, tuple[Path, ...]]:
@@ -150,7 +190,7 @@ def locate_files(data=None, cache=None) -> dict[str, tuple[Path, ...]]:
         if paths and all(p.is_file() for p in paths):
             found[source] = paths
             continue
-        if cache is not None and source != "factbook_tip":
+        if cache is not None and source in SOURCES:
             try:
                 found[source] = tuple(cached(source, cache))
                 continue
@@ -243,6 +283,100 @@ def tip_downgrades(tiers: pd.DataFrame) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def crisis_onsets(obs: pd.DataFrame) -> pd.DataFrame:
+    """Crisis onsets from the observations: armed-conflict onsets and displacement jumps.
+
+    Parameters
+    ----------
+    obs : pandas.DataFrame
+        Observations with ``conflict_intensity`` (UCDP/PRIO, 0 for state-years without
+        conflict), ``refugees_origin``, ``asylum_seekers_origin`` (UNHCR) and ``displaced``
+        (IDMC), annual.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region_id, start, end, kind, magnitude``:
+
+        * ``conflict``: a year with intensity > 0 after at least :data:`CONFLICT_QUIET_YEARS`
+          years at 0 (a country's first years in the data start none). ``start`` is January 1
+          of that year: onsets are news as they happen, though UCDP confirms them the next
+          June. ``end`` is January 1 of the first year back at 0, empty while it lasts.
+          ``magnitude`` is empty (the conflict data give no number of people).
+        * ``displacement``: a year in which the people displaced from the country abroad
+          (refugees and asylum-seekers) or at home (IDMC conflict IDPs), each taken alone,
+          reach :data:`DISPLACEMENT_FACTOR` times the median of the three years before (two of
+          them known) and at least :data:`DISPLACEMENT_MIN` more, and the year before was no
+          such jump. Dated to June 15
+          of the next year, when UNHCR's Global Trends publish the year (so no forecast sees it
+          early), ending a year later. ``magnitude`` is the rise [persons].
+
+    Examples
+    --------
+    >>> years = [str(y) for y in range(2000, 2008)]
+    >>> obs = pd.DataFrame({"region_id": "A", "indicator": "conflict_intensity",
+    ...                     "period": years, "value": [1, 0, 0, 1, 1, 0, 0, 0]})
+    >>> crisis_onsets(obs)[["start", "end", "kind"]].values.tolist()
+    [['2003-01-01', '2005-01-01', 'conflict']]
+    """
+    parts = [_conflict_onsets(obs), _displacement_jumps(obs)]
+    events = pd.concat(parts, ignore_index=True)
+    return events.sort_values(["start", "region_id", "kind"]).reset_index(drop=True)
+
+
+def _wide(obs: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    rows = obs.loc[obs["indicator"] == indicator]
+    wide = rows.assign(year=rows["period"].str[:4].astype(int)).pivot_table(
+        index="region_id", columns="year", values="value", aggfunc="sum")
+    return wide.reindex(columns=range(int(wide.columns.min()), int(wide.columns.max()) + 1))
+
+
+def _conflict_onsets(obs: pd.DataFrame) -> pd.DataFrame:
+    columns = ["region_id", "start", "end", "kind", "magnitude"]
+    if not (obs["indicator"] == "conflict_intensity").any():
+        return pd.DataFrame(columns=columns)
+    war = _wide(obs, "conflict_intensity") > 0
+    known = _wide(obs, "conflict_intensity").notna()
+    quiet = pd.concat([(~war.shift(k, axis=1, fill_value=True))
+                       & known.shift(k, axis=1, fill_value=False)
+                       for k in range(1, CONFLICT_QUIET_YEARS + 1)], axis=1).T.groupby(
+        level=0).all().T
+    onset = war & quiet
+    rows = []
+    years = list(war.columns)
+    for region, year in onset.stack().loc[lambda v: v].index:
+        later = [y for y in years if y > year and not war.at[region, y] and known.at[region, y]]
+        rows.append((region, f"{year}-01-01", f"{later[0]}-01-01" if later else "",
+                     "conflict", ""))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _displacement_jumps(obs: pd.DataFrame) -> pd.DataFrame:
+    columns = ["region_id", "start", "end", "kind", "magnitude"]
+    # Abroad (refugees and asylum-seekers) and at home (IDMC) each against its own history, so
+    # that a series starting (IDMC covers many countries only from 2009) is no jump.
+    groups = {"abroad": ["refugees_origin", "asylum_seekers_origin"], "home": ["displaced"]}
+    rises, jumps = [], []
+    for indicators in groups.values():
+        rows = obs.loc[obs["indicator"].isin(indicators)]
+        if rows.empty:
+            continue
+        total = _wide(rows.assign(indicator="total"), "total")
+        usual = total.T.shift(1).rolling(3, min_periods=2).median().T
+        rise = total - usual
+        jumps.append((total >= DISPLACEMENT_FACTOR * usual) & (rise >= DISPLACEMENT_MIN))
+        rises.append(rise.where(jumps[-1]))
+    if not jumps:
+        return pd.DataFrame(columns=columns)
+    jump = pd.concat(jumps).groupby(level=0).any()
+    rise = pd.concat(rises).groupby(level=0).sum(min_count=1).reindex_like(jump)
+    first = jump & ~jump.shift(1, axis=1, fill_value=False)
+    found = [(region, f"{year + 1}-06-15", f"{year + 2}-06-15", "displacement",
+              f"{rise.at[region, year]:.0f}")
+             for region, year in first.stack().loc[lambda v: v].index]
+    return pd.DataFrame(found, columns=columns)
+
+
 def build_project(out=HERE / "data", data=None, cache=None) -> Built:
     """Read the public files and write the example's inputs into ``out``.
 
@@ -268,15 +402,33 @@ def build_project(out=HERE / "data", data=None, cache=None) -> Built:
     obs, dropped = read_observations(files, regions.index)
     kelley = read_tip_tiers(*files["tip_tiers"])
     outcome = tip_downgrades(kelley.loc[kelley["region_id"].isin(regions.index)])
+    onsets = crisis_onsets(obs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = (out / "observations.parquet", out / "regions.gpkg", out / "outcome.csv")
     obs.to_parquet(paths[0], index=False)
     regions.reset_index().to_file(paths[1], driver="GPKG")
     outcome.to_csv(paths[2], index=False)
+    onsets.to_csv(out / "crisis_events.csv", index=False)
+    glotip, outcomes = None, {}
+    if "glotip" in files:
+        victims = read_glotip(*files["glotip"])
+        victims = victims.loc[victims["region_id"].isin(regions.index)]
+        glotip = out / "glotip.parquet"
+        # Dated by the catalogue's lag, like every other source here.
+        victims[["region_id", "indicator", "period", "value"]].assign(
+            published=pd.NaT).astype({"published": "datetime64[ns]"}).to_parquet(
+            glotip, index=False)
+        for series in ("destination", "origin"):
+            outcomes[series] = out / f"outcome_glotip_{series}.csv"
+            glotip_outcome(victims, series)[["region_id", "period", "value"]].to_csv(
+                outcomes[series], index=False)
     events = outcome.groupby("period")["value"].sum()
     return Built(*paths, n_regions=len(regions), n_observations=len(obs), dropped=dropped,
-                 events_by_year={str(k): int(v) for k, v in events.items()})
+                 events_by_year={str(k): int(v) for k, v in events.items()},
+                 crisis_events=out / "crisis_events.csv",
+                 onsets={str(k): int(v) for k, v in onsets["kind"].value_counts().items()},
+                 glotip=glotip, glotip_outcomes=outcomes or None)
 
 
 def main(argv=None) -> int:

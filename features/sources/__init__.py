@@ -14,6 +14,12 @@ from forewarn.features.sources._boundaries import (
     read_natural_earth,
 )
 from forewarn.features.sources._codes import ISO3, KOSOVO, gw_state_years, to_iso3
+from forewarn.features.sources._glotip import (
+    fetch_glotip,
+    glotip_outcome,
+    read_glotip,
+    read_glotip_table,
+)
 from forewarn.features.sources._registry import SOURCES, Source, cached, fetch
 from forewarn.features.sources._tip import fetch_tip_tiers, read_factbook_tip, read_tip_tiers
 from forewarn.features.sources._ucdp import (
@@ -55,4 +61,8 @@ __all__ = [
     "fetch_natural_earth",
     "read_acled",
     "fetch_acled",
+    "read_glotip",
+    "read_glotip_table",
+    "glotip_outcome",
+    "fetch_glotip",
 ]

@@ -10,7 +10,16 @@ from pathlib import Path
 import httpx
 
 from forewarn.errors import InputError, Problem
-from forewarn.features.sources import _acled, _boundaries, _tip, _ucdp, _unhcr, _wdi, _wgi
+from forewarn.features.sources import (
+    _acled,
+    _boundaries,
+    _glotip,
+    _tip,
+    _ucdp,
+    _unhcr,
+    _wdi,
+    _wgi,
+)
 
 __all__ = ["Source", "SOURCES", "fetch", "cached"]
 
@@ -83,6 +92,13 @@ SOURCES = {s.name: s for s in (
            "government anti-trafficking effort, not prevalence).",
            "Tiers: US government work, public domain; the coded table has no licence (cite "
            "Heiss & Kelley 2017)", _tip.TIP_HOMEPAGE),
+    Source("glotip", _glotip.fetch_glotip, _glotip.read_glotip, ("data_glotip.xlsx",),
+           "UNODC Global Report on Trafficking in Persons data, 2003-2021: victims_detected "
+           "(in the country) and victims_citizens_abroad (its citizens detected elsewhere). "
+           "Detected victims: they measure detection and reporting, not prevalence; '<5' "
+           "cells are censored (0-4).",
+           "UNODC data portal terms: reuse with attribution (Source: UNODC, Global Report on "
+           "Trafficking in Persons; cite the edition)", _glotip.GLOTIP_HOMEPAGE),
     Source("natural_earth", _boundaries.fetch_natural_earth, _boundaries.read_natural_earth,
            ("ne_50m_admin_0_countries.zip",),
            "Natural Earth 1:50m admin-0 countries: the country regions (ISO3 ids).",

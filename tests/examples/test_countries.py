@@ -236,3 +236,123 @@ def test_index_at_the_end_of_2015(project_dir):
     flagged = result["low_reliability"].to_series()
     assert not flagged[["SYR", "DNK", "UKR", "NGA"]].any()
     assert flagged[["ATA", "GRL", "PRI"]].all()  # territories most sources leave out
+
+
+# --- the current project: 2005-2025, crisis onsets, the GLOTIP outcome -----------------------
+
+CURRENT = ("current_destination.toml", "current_origin.toml")
+
+
+def test_crisis_onsets_by_hand():
+    years = [str(y) for y in range(2000, 2008)]
+    obs = pd.DataFrame({
+        "region_id": ["A"] * 8 + ["B"] * 8 + ["B"] * 8,
+        "indicator": ["conflict_intensity"] * 8 + ["refugees_origin"] * 8 + ["displaced"] * 8,
+        "period": years * 3,
+        "value": [1, 0, 0, 1, 1, 0, 0, 0,
+                  1000, 1000, 1000, 1000, 90_000, 95_000, 95_000, 95_000,
+                  # IDMC starts in 2003 at a high level: no jump without a history.
+                  None, None, None, 500_000, 500_000, 600_000, 600_000, 2_000_000]})
+    obs = obs.dropna(subset=["value"])
+    events = build.crisis_onsets(obs)
+    assert events.values.tolist() == [
+        # A's first year has no quiet years before it; 2003 follows two at 0.
+        ["A", "2003-01-01", "2005-01-01", "conflict", ""],
+        # B: refugees abroad jump in 2004 (+89,000), dated to UNHCR's June 2005 release.
+        ["B", "2005-06-15", "2006-06-15", "displacement", "89000"],
+        # IDPs reach 2 million in 2007, 1.4 million above their 3-year median.
+        ["B", "2008-06-15", "2009-06-15", "displacement", "1400000"],
+    ]
+
+
+@pytest.mark.parametrize("name", CURRENT)
+def test_current_config_sections_make_valid_specs(name):
+    raw = read_toml(EXAMPLE / name)
+    catalogue = load_catalogue(EXAMPLE / "catalogue.toml")
+    assert (raw["project"]["frequency"], raw["project"]["start"]) == ("annual", "2005")
+    assert raw["forecast"]["as_of"] == "2025-12-31"
+    assert raw["inputs"]["outcome_missing"] == "unknown"
+    assert raw["project"]["demo"] is False
+    features = FeatureSpec.from_config(raw["features"])
+    assert set(features.indicators) <= set(catalogue)
+    assert features.crisis_kinds == ("conflict", "displacement")
+    model = ModelSpec.from_config(raw["model"])
+    assert (model.target_rule, model.surge_factor, model.surge_min_excess) == ("surge", 2.0, 25)
+    assert model.target_kwargs("annual")["history"] == 3
+    assert BacktestSpec.from_config(raw["backtest"]).models == ("elastic_net", "additive")
+
+
+@needs_real
+def test_glotip_outcomes_and_onsets_are_built(project_dir):
+    _, built = project_dir
+    assert set(built.glotip_outcomes) == {"destination", "origin"}
+    dest = pd.read_csv(built.glotip_outcomes["destination"], dtype={"period": str})
+    origin = pd.read_csv(built.glotip_outcomes["origin"], dtype={"period": str})
+    assert list(dest.columns) == ["region_id", "period", "value"]
+    # Only the country-years UNODC has: nothing filled with 0 (a missing year is unknown).
+    assert len(dest) < 1_450 and dest.groupby("period").size()["2021"] < 60
+    nga = dest.set_index(["region_id", "period"]).loc[("NGA", "2017"), "value"]
+    assert nga == 1890
+    assert origin["region_id"].nunique() > 140
+    onsets = pd.read_csv(built.crisis_events, dtype=str, keep_default_na=False)
+    assert built.onsets == {"conflict": 88, "displacement": 72}
+    syria = onsets.loc[onsets["region_id"] == "SYR"]
+    assert ["2011-01-01", "conflict"] in syria[["start", "kind"]].values.tolist()
+    # Syria's refugees jump in 2012, public in June 2013; Ukraine's in 2022, public 2023.
+    assert ["2013-06-15", "displacement"] in syria[["start", "kind"]].values.tolist()
+    ukraine = onsets.loc[(onsets["region_id"] == "UKR") & (onsets["kind"] == "displacement")]
+    assert "2023-06-15" in set(ukraine["start"])
+
+
+@needs_real
+@pytest.mark.parametrize("name", CURRENT)
+def test_current_configs_validate(project_dir, name, capsys):
+    folder, _ = project_dir
+    shutil.copy(EXAMPLE / name, folder / name)
+    with pytest.raises(SystemExit) as caught:
+        main(["validate", "--config", str(folder / name)])
+    assert caught.value.code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "crisis events: 88 conflict, 72 displacement" in out
+    assert "region-periods of counts" in out
+
+
+# --- forewarn init DIR --example countries ---------------------------------------------------
+
+def test_init_example_refuses_what_it_cannot_do(tmp_path, monkeypatch, capsys):
+    from forewarn.flows import _examples
+
+    with pytest.raises(InputError, match=r"unknown example 'cities'; examples: countries"):
+        _examples.init_example(tmp_path / "p", "cities")
+    monkeypatch.setattr(_examples, "default_data", lambda: None)
+    with pytest.raises(SystemExit) as caught:
+        main(["init", str(tmp_path / "p"), "--example", "countries"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "no real data for the 'countries' example: pass --data" in err
+    assert "Traceback" not in err and not (tmp_path / "p").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.txt").write_text("keep")
+    with pytest.raises(InputError, match=r"exists and is not empty"):
+        _examples.init_example(tmp_path / "full", data=tmp_path)
+    with pytest.raises(InputError, match=r"source 'wgi' not found"):
+        _examples.init_example(tmp_path / "q", data=tmp_path / "empty")
+    assert not (tmp_path / "q").exists()
+
+
+@needs_real
+def test_init_example_countries_writes_a_project_that_validates(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["init", str(tmp_path / "countries"), "--example", "countries", "--data",
+              str(REAL)])
+    assert caught.value.code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert f"next: forewarn validate --config {tmp_path / 'countries' / 'current_origin.toml'}" \
+        in out
+    assert ".forewarn-init-" not in out               # paths name the project, not the staging
+    names = {p.name for p in (tmp_path / "countries").iterdir()}
+    assert {"current_origin.toml", "current_destination.toml", "catalogue.toml", "index.toml",
+            "README.md", "data"} <= names
+    with pytest.raises(SystemExit) as caught:
+        main(["validate", "--config", str(tmp_path / "countries" / "current_origin.toml")])
+    assert caught.value.code == 0, capsys.readouterr().err

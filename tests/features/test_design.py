@@ -263,3 +263,99 @@ def test_features_from_a_dask_backed_as_of_panel_are_identical(tiny_regions):
                           spec, age=age.chunk({"region": 2}))
     assert lazy["displaced__imputed"].chunks is not None
     xr.testing.assert_identical(eager, lazy.compute())
+
+
+# --------------------------------------------------------------------------- unknown outcome
+
+def test_an_unreported_year_is_unknown_never_zero():
+    years = pd.date_range("2010-01-01", periods=5, freq="YS")
+    # Reported 2010, 2011 and 2013; 2012 has no row (the country did not report).
+    out = outcome([("A", "2010-01-01", 3), ("A", "2011-01-01", 0), ("A", "2013-01-01", 0)])
+    zero = make_target(out, years, 1, known_until="2014-01-01")
+    unknown = make_target(out, years, 1, known_until="2014-01-01", missing="unknown")
+    # The target of year t is the outcome of t + 1: 2011 looks ahead to 2012.
+    np.testing.assert_array_equal(zero.values[0], [0, 0, 0, 0, NAN])
+    np.testing.assert_array_equal(unknown.values[0], [0, NAN, 0, NAN, NAN])
+    assert unknown.attrs["missing"] == "unknown" and zero.attrs["missing"] == "zero"
+    # A region with no row at all is unknown throughout, not quiet.
+    silent = make_target(out, years, 1, regions=["Z", "A"], known_until="2014-01-01",
+                         missing="unknown")
+    assert np.isnan(silent.values[0]).all()
+
+
+def test_an_event_still_settles_a_window_with_an_unknown_step():
+    out = outcome([("A", "2020-03-01", 2), ("A", "2020-06-01", 0)])
+    y = make_target(out, TIMES, 2, known_from="2020-01-01", known_until="2020-08-01",
+                    missing="unknown")
+    # Windows (t+1, t+2): Jan -> Feb, Mar: event; Feb -> Mar, Apr: event; Apr -> May, Jun:
+    # May unknown and no event, so unknown.
+    np.testing.assert_array_equal(y.values[0], [1, 1, NAN, NAN, NAN, NAN, NAN, NAN])
+
+
+def test_unknown_rows_are_left_out_of_training_and_counted(features):
+    months = pd.date_range("2020-01-01", "2021-12-01", freq="MS")
+    rows = [(r, t, int(i % 5 == 0)) for r in REGIONS for i, t in enumerate(months)
+            if not (r == REGIONS[0] and t.month == 7)]              # July never reported
+    full = make_target(outcome(rows), features["time"].values, 1,
+                       regions=features["region"].values, known_until="2021-12-01",
+                       missing="zero")
+    holes = make_target(outcome(rows), features["time"].values, 1,
+                        regions=features["region"].values, known_until="2021-12-01",
+                        missing="unknown")
+    with_zero = design_matrix(features, full, "2021-10-01", 1, "2021-10-01")
+    without = design_matrix(features, holes, "2021-10-01", 1, "2021-10-01")
+    # The target of June looks at July: two Junes (2020, 2021) of the first region go.
+    assert len(with_zero.y_train) - len(without.y_train) == 2
+    assert without.y_train.attrs["n_unknown"] == 2 and with_zero.y_train.attrs["n_unknown"] == 0
+    dropped = with_zero.y_train.index.difference(without.y_train.index)
+    assert [t.month for t in dropped.get_level_values("time")] == [6, 6]
+    assert set(dropped.get_level_values("region")) == {REGIONS[0]}
+
+
+def test_bad_missing_rule_is_refused():
+    with pytest.raises(InputError, match=r"'missing' is 'nan'; use 'zero' \(no row means quiet\) "
+                                         r"or 'unknown'"):
+        make_target(outcome([("A", "2020-01-01", 1)]), TIMES, 1, missing="nan")
+
+
+# --------------------------------------------------------------------------- surge rules
+
+def test_surge_needs_a_minimum_rise_as_well_as_the_factor():
+    years = pd.date_range("2010-01-01", periods=6, freq="YS")
+    # A small count tripling (1 -> 3) and a large one rising by 30 %.
+    out = outcome([("A", t, v) for t, v in zip(years, [1, 1, 1, 3, 1, 1])]
+                  + [("B", t, v) for t, v in zip(years, [100, 100, 100, 230, 130, 100])])
+    plain = make_target(out, years.shift(-1), 1, "surge", history=3)
+    strict = make_target(out, years.shift(-1), 1, "surge", history=3, min_excess=25)
+    # The target at t - 1 is the event of t; 2011 has too little history (1 of 3).
+    np.testing.assert_array_equal(plain.values, [[NAN, NAN, 0, 1, 0, 0],
+                                                 [NAN, NAN, 0, 1, 0, 0]])
+    np.testing.assert_array_equal(strict.values, [[NAN, NAN, 0, 0, 0, 0],
+                                                  [NAN, NAN, 0, 1, 0, 0]])
+    assert strict.attrs["min_excess"] == 25.0
+    assert "and at least 25 above it" in strict.attrs["phrase"]
+    with pytest.raises(InputError, match=r"'min_excess' is -1; use a number >= 0"):
+        make_target(out, years, 1, "surge", min_excess=-1)
+
+
+def test_outcome_events_and_surge_counts_per_year():
+    from forewarn.features import count_surges, outcome_events
+
+    years = pd.date_range("2010-01-01", periods=5, freq="YS")
+    out = outcome([("A", t, v) for t, v in zip(years, [10, 10, 10, 40, 10])]
+                  + [("B", t, v) for t, v in zip(years, [1, 1, 1, 5, 1])]
+                  + [("C", years[0], 10), ("C", years[3], 90)])       # C silent 2011-2012
+    events = outcome_events(out, frequency="annual", history=3, missing="unknown")
+    assert list(events["time"].values) == list(years.values)
+    np.testing.assert_array_equal(events.sel(region="A").values, [NAN, NAN, 0, 1, 0])
+    # C: one known year of three before 2013, so 2013 cannot be told.
+    assert np.isnan(events.sel(region="C").values).all()
+    table = count_surges(out, {"x2": {"history": 3},
+                               "x2_min10": {"history": 3, "min_excess": 10}})
+    assert table.index.tolist() == [2012, 2013, 2014]
+    assert table.loc[2013].tolist() == [2, 1, 2]         # A and B double; only A by 10 or more
+    assert table["known"].tolist() == [2, 2, 2]
+    with pytest.raises(InputError, match=r"no rules given"):
+        count_surges(out, {})
+    with pytest.raises(InputError, match=r"'frequency' is 'weekly'; use 'monthly' or 'annual'"):
+        outcome_events(out, frequency="weekly")

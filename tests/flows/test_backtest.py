@@ -49,3 +49,41 @@ def test_overlapping_windows_rejected(tmp_path):
     with pytest.raises(InputError, match=r"'step_months' \(3\) is shorter than "
                        r"'horizon_months' \(6\)"):
         backtest(project, out=tmp_path / "out", quiet=True)
+
+
+def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path):
+    """With outcome_missing = "unknown" a region-year without a row is never scored as 0."""
+    from forewarn.flows import backtest
+
+    project = small_demo(tmp_path / "demo")
+    folder = project.parent
+    events = pd.read_csv(folder / "outcome.csv", dtype={"period": str})
+    regions = sorted(events["region_id"].unique())
+    months = pd.period_range("2012-01", "2020-12", freq="M").strftime("%Y-%m")
+    full = pd.MultiIndex.from_product([regions, months], names=["region_id", "period"])
+    table = events.set_index(["region_id", "period"])["value"].reindex(full, fill_value=0)
+    # Ten regions reported nothing in 2019: the test window of the 2018-12 origin.
+    silent = set(regions[:10])
+    gone = table.index.get_level_values("region_id").isin(silent) & \
+        table.index.get_level_values("period").str.startswith("2019")
+    table[~gone].reset_index().to_csv(folder / "outcome.csv", index=False)
+    text = project.read_text().replace('first_origin = "2017-12"', 'first_origin = "2018-12"')
+    text = text.replace("horizons = [6, 12]", "horizons = [12]")
+    text = text.replace('outcome = "outcome.csv"', 'outcome = "outcome.csv"\n'
+                        'outcome_missing = "unknown"')
+    text = text.replace("min_train_months = 24", 'min_train_months = 24\nmodels = ["elastic_net"]')
+    assert 'outcome_missing = "unknown"' in text
+    project.write_text(text)
+    result = backtest(project, out=tmp_path / "out", quiet=True)
+    left = result.left_out.set_index("origin")
+    first = left.loc[pd.Timestamp("2018-12-01")]
+    assert first["test_unknown"] == len(silent)
+    assert first["test_rows"] == len(regions) - len(silent)
+    scored = result.predictions.loc[result.predictions["origin"] == pd.Timestamp("2018-12-01")]
+    assert not set(scored["region"]) & silent
+    # At the 2019-12 origin, windows reaching into 2019 are unknown for those regions unless
+    # an event in a reported month settles them.
+    assert left.loc[pd.Timestamp("2019-12-01"), "train_unknown"] > 0
+    summary = (tmp_path / "out" / "latest-backtest" / "summary.txt").read_text()
+    assert f"outcome unknown, left out (never counted as 0): {len(silent)} of" in summary
+    assert (tmp_path / "out" / "latest-backtest" / "left_out.csv").is_file()

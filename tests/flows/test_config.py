@@ -128,3 +128,34 @@ def test_catalogue_not_utf8(tmp_path):
     p.write_bytes("[indicators.a]\nlabel = 'Ö'\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"is not UTF-8 \(byte 24\); save it as UTF-8"):
         load_catalogue(p)
+
+
+def test_outcome_missing(tiny_project):
+    assert load_config(tiny_project).outcome_missing == "zero"        # the default
+    text = tiny_project.read_text().replace('outcome = "outcome.csv"',
+                                            'outcome = "outcome.csv"\noutcome_missing = "unknown"')
+    tiny_project.write_text(text)
+    config = load_config(tiny_project)
+    assert config.outcome_missing == "unknown"
+    assert config.describe()["outcome_missing"] == "unknown"
+    tiny_project.write_text(text.replace('"unknown"', '"absent"'))
+    with pytest.raises(InputError, match=r"column 'outcome_missing': \[inputs\] 'outcome_missing' "
+                                         r"is 'absent'; use 'zero' \(periods without a row were "
+                                         r"quiet\) or 'unknown'"):
+        load_config(tiny_project)
+
+
+def test_surge_settings_of_the_model_spec():
+    from forewarn.flows._specs import ModelSpec
+
+    spec = ModelSpec.from_config({"target_rule": "surge", "surge_factor": 2,
+                                  "surge_min_excess": 25, "surge_history_months": 36})
+    assert spec.target_kwargs("annual") == {"factor": 2, "min_excess": 25, "history": 3}
+    assert spec.target_kwargs("monthly")["history"] == 36
+    assert ModelSpec().target_kwargs() == {"factor": 2.0, "min_excess": 0.0, "history": 36}
+    with pytest.raises(InputError, match=r"'surge_min_excess' is -5; use a number >= 0"):
+        ModelSpec.from_config({"surge_min_excess": -5})
+    with pytest.raises(InputError, match=r"'surge_factor' is 0; use a number above 0"):
+        ModelSpec.from_config({"surge_factor": 0})
+    with pytest.raises(InputError, match=r"'surge_history_months' is 0; use a whole number"):
+        ModelSpec.from_config({"surge_history_months": 0})

@@ -6,13 +6,14 @@ import pytest
 
 from forewarn.features import load_catalogue
 from forewarn.features._demo import demo_catalogue
-from forewarn.features.sources import _acled, _tip, _ucdp, _unhcr, _wdi, _wgi
+from forewarn.features.sources import _acled, _glotip, _tip, _ucdp, _unhcr, _wdi, _wgi
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "examples" / "countries" / "catalogue.toml"
 PRODUCED = {*_wgi.VARIABLE_MAP.values(), *_wdi.VARIABLE_MAP.values(),
             *_unhcr.VARIABLE_MAP.values(), *_unhcr.IDMC_VARIABLE_MAP.values(),
             *_ucdp.GED_VARIABLE_MAP.values(), *_ucdp.ACD_VARIABLE_MAP.values(),
-            *_tip.VARIABLE_MAP.values(), *_acled.VARIABLE_MAP.values()}
+            *_tip.VARIABLE_MAP.values(), *_acled.VARIABLE_MAP.values(),
+            *_glotip.VARIABLE_MAP.values()}
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def catalogue():
 
 def test_every_produced_indicator_is_declared_and_nothing_else(catalogue):
     assert set(catalogue) == PRODUCED
-    assert len(catalogue) == 20
+    assert len(catalogue) == 22
 
 
 def test_every_entry_names_source_licence_and_caveats(catalogue):

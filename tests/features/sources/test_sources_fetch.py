@@ -24,6 +24,8 @@ from forewarn.features.sources import (
 )
 from forewarn.features.sources import _acled, _common
 from forewarn.features.sources._common import sidecar_path
+from tests.features.sources.test_sources_glotip import ROWS as GLOTIP_ROWS
+from tests.features.sources.test_sources_glotip import workbook as glotip_workbook
 
 TODAY = pd.Timestamp(dt.datetime.now(dt.UTC).date())
 
@@ -72,6 +74,8 @@ def publisher_routes(fixture_path, zipped, tmp_path, monkeypatch):
             "UcdpPrioConflict_v25_1.csv": (ucdp / "UcdpPrioConflict_v25_1.csv").read_bytes()}),
         "/andrewheiss/From-the-Trenches-Anti-TIP-NGOs-and-US/master/data/tip_tiers_orig.csv":
             fixture_path("tip", "tip_tiers_orig.csv").read_bytes(),
+        "/ArjunT254/UN-Human-Trafficking-Analysis/a2559c41a15f28f12f96b4a00baffefc3c409c94/"
+        "data_glotip.xlsx": glotip_workbook(GLOTIP_ROWS),
         "/naturalearth/50m/cultural/ne_50m_admin_0_countries.zip": zipped(
             {p.name: p.read_bytes() for p in shp.iterdir()}),
         "/oauth/token": lambda request: httpx.Response(200, json={"access_token": "tok",
@@ -84,6 +88,7 @@ def publisher_routes(fixture_path, zipped, tmp_path, monkeypatch):
 HOSTS = {"wgi": {"databank.worldbank.org"}, "wdi": {"api.worldbank.org"},
          "unhcr": {"api.unhcr.org"}, "idmc": {"api.unhcr.org"}, "ucdp_ged": {"ucdp.uu.se"},
          "ucdp_acd": {"ucdp.uu.se"}, "tip_tiers": {"raw.githubusercontent.com"},
+         "glotip": {"raw.githubusercontent.com"},
          "natural_earth": {"naciscdn.org"}, "acled": {"acleddata.com"}}
 
 
