@@ -188,12 +188,15 @@ def _contributions(spec, values) -> dict:
 
 
 def _reliability(spec, ds, age) -> dict:
+    """Reliability graded over every indicator the score uses, as INFORM's is: each indicator
+    counts 1 when present and current, less as its value ages (carried forward from an old
+    survey), 0 when missing; the region's reliability is the mean over the indicators."""
     rule = spec.reliability
     present = [ds[i].notnull() for i in spec.indicators]
     n_present = sum(p.astype(float) for p in present)
     missing_share = 1.0 - n_present / len(spec.indicators)
     out = {}
-    factor = 1.0
+    quality = [p.astype(float) for p in present]
     if age is not None:
         ages = as_dataset(age, spec, "age")
         try:
@@ -204,18 +207,18 @@ def _reliability(spec, ds, age) -> dict:
                 "does not cover the same regions (and times) as the data; give one age per "
                 "value, shaped like the data.",
             )) from None
-        # Only ages of values actually present count; the newest of them is the region's age.
+        span = rule.age_zero_months - rule.age_full_months
+        quality = []
+        for i, p in zip(spec.indicators, present):
+            # A present value of unknown age counts as stale: flagged rather than trusted.
+            fresh = (1.0 - (ages[i] - rule.age_full_months) / span).clip(0.0, 1.0).fillna(0.0)
+            quality.append(fresh.where(p, 0.0))
         stacked = xr.concat([ages[i].where(p) for i, p in zip(spec.indicators, present)],
                             dim="indicator")
-        newest = stacked.min("indicator", skipna=True)
-        span = rule.age_zero_months - rule.age_full_months
-        factor = (1.0 - (newest - rule.age_full_months) / span).clip(0.0, 1.0)
-        # No known age for any present value counts as stale: flagged rather than trusted.
-        factor = factor.fillna(0.0)
-        out["data_age"] = newest.assign_attrs(
-            long_name="Age of the newest data point used", units="months"
+        out["data_age"] = stacked.max("indicator", skipna=True).assign_attrs(
+            long_name="Age of the oldest data point used", units="months"
         )
-    reliability = (1.0 - missing_share) * factor
+    reliability = sum(quality) / len(spec.indicators)
     out["reliability"] = reliability.assign_attrs(
         long_name="Reliability (1 = complete and current data)", units="-",
         valid_min=0.0, valid_max=1.0,

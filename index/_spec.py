@@ -281,11 +281,12 @@ def _check_capping(leaf: Leaf, where: str) -> list[tuple[str, str]]:
 class ReliabilityRule:
     """How reliability is scored from missing and old data.
 
-    ``reliability = (1 - missing_share) * age_factor``, where ``missing_share`` is the share of
-    the spec's indicators missing for the region and ``age_factor`` is 1 while the newest data
-    point is at most ``age_full_months`` old, falls linearly to 0 at ``age_zero_months`` and is
-    1 when no ages are given. A region is flagged ``low_reliability`` when its reliability is
-    below ``low_below``.
+    ``reliability`` is the mean over the spec's indicators of each one's quality for the
+    region: 0 when missing; else 1 while its value is at most ``age_full_months`` old, falling
+    linearly to 0 at ``age_zero_months`` (a value carried forward from an old survey counts for
+    less), and 1 when no ages are given. Every input the score uses counts, as in INFORM's
+    reliability. A region is flagged ``low_reliability`` when its reliability is below
+    ``low_below``.
 
     Parameters
     ----------
@@ -294,9 +295,9 @@ class ReliabilityRule:
         indicators (or whose data are as stale as that): beyond it, whole categories of the
         hierarchy tend to rest on a single indicator. [-]
     age_full_months : float
-        Age of the newest data up to which no reliability is lost. [months]
+        Age of a value up to which it loses no reliability. [months]
     age_zero_months : float
-        Age of the newest data at which reliability reaches 0. [months]
+        Age of a value at which it adds no reliability. [months]
     """
 
     low_below: float = 0.7

@@ -118,11 +118,22 @@ def test_reliability_with_age(toy_spec, toy_frame):
     # Ages of each value [months]; R3's b is missing so its age is ignored.
     age = pd.DataFrame({"a": [30.0, 100.0, np.nan], "b": [10.0, 90.0, 1.0],
                         "c": [50.0, 80.0, 48.0]}, index=toy_frame.index)
+    age.loc["R3", "a"] = np.nan  # a present value of unknown age counts as stale
     out = compute_index(toy_frame, toy_spec, age=age)
-    assert out["data_age"].tolist() == [10.0, 80.0, 48.0]
-    # Full until 24 months, 0 at 72: R3's newest present value is 48 months old.
-    np.testing.assert_allclose(out["reliability"], [1.0, 0.0, 2 / 3 * 0.5])
+    assert out["data_age"].tolist() == [50.0, 100.0, 48.0]  # the oldest value used
+    # Each indicator counts 1 up to 24 months, 0 from 72, linearly between; missing counts 0.
+    # R1: a 30 -> 0.875, b 10 -> 1, c 50 -> 22/48; one fresh value no longer hides stale ones.
+    np.testing.assert_allclose(out["reliability"],
+                               [(0.875 + 1 + 22 / 48) / 3, 0.0, (0 + 0 + 0.5) / 3])
     assert out["low_reliability"].tolist() == [False, True, True]
+
+
+def test_one_old_survey_lowers_reliability_graded(toy_spec, toy_frame):
+    """A value carried forward for 96 months counts for nothing (issue: 1.00 everywhere)."""
+    age = pd.DataFrame({"a": [0.0] * 3, "b": [0.0, 96.0, 0.0], "c": [0.0] * 3},
+                       index=toy_frame.index)
+    out = compute_index(toy_frame, toy_spec, age=age)
+    np.testing.assert_allclose(out["reliability"], [1.0, 2 / 3, 2 / 3])
 
 
 def test_unknown_age_counts_as_stale(toy_spec, toy_frame):
