@@ -26,8 +26,8 @@ keep the datasets out of the repository):
 
 Usage, from the repository root::
 
-    python examples/countries/build.py --data ../shared/data/real
-    python examples/countries/build.py --cache forewarn-cache     # after `forewarn fetch ...`
+    uv run python examples/countries/build.py --data ../shared/data/real
+    uv run python examples/countries/build.py --cache forewarn-cache     # after `forewarn fetch ...`
     forewarn validate --config examples/countries/index_only.toml
 
 Importable too: ``build_project(out, data=...)`` returns a :class:`Built` summary.
@@ -432,7 +432,7 @@ def build_project(out=HERE / "data", data=None, cache=None) -> Built:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python examples/countries/build.py --data DIR [--out DIR]``."""
+    """Command line: ``uv run python examples/countries/build.py --data DIR [--out DIR]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="folder laid out like shared/data/real")
     parser.add_argument("--cache", type=Path, help="a `forewarn fetch` cache folder")
