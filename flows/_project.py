@@ -297,7 +297,8 @@ def write_demo_project(directory, seed: int | None = None, **world) -> Path:
             config, start=f"{first}-01", as_of=pd.Timestamp(f"{last}-12-31"),
             sections={**config.sections, "backtest": {
                 "first_origin": f"{last - 3}-12", "last_origin": f"{last - 1}-12",
-                "step_months": 12, "min_train_months": 24}})
+                "step_months": 12, "min_train_months": 24,
+                "models": config.sections["backtest"]["models"]}})
     with _staged(directory) as tmp:
         world.regions.reset_index().to_file(tmp / "regions.gpkg", driver="GPKG")
         to_text(world.observations).to_csv(tmp / "observations.csv", index=False)

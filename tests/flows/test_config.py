@@ -109,6 +109,23 @@ valid_minimum = 0
     assert "'direction' is 2; use 1 (higher is riskier) or -1 (lower is riskier)" in text
 
 
+def test_catalogue_role(tmp_path):
+    from forewarn.features import load_catalogue
+
+    p = tmp_path / "c.toml"
+    entry = ("[indicators.a]\nlabel = 'A'\nunit = '-'\nsource = 'S'\nfrequency = 'annual'\n"
+             "publication_lag_days = 10\ndirection = -1\n")
+    p.write_text(entry)
+    assert load_catalogue(p)["a"].role == "risk"  # the default
+    p.write_text(entry + "role = 'detection'\n")
+    assert load_catalogue(p)["a"].role == "detection"
+    p.write_text(entry + "role = 'detect'\n")
+    with pytest.raises(InputError, match=r"\[indicators.a\] 'role' is 'detect'; use 'risk' "
+                       r"\(drives the chance of a surge\), 'detection' \(drives the chance a "
+                       r"surge is detected\) or 'both'"):
+        load_catalogue(p)
+
+
 def test_catalogue_missing_required_and_empty(tmp_path):
     from forewarn.features import load_catalogue
 

@@ -15,14 +15,7 @@ import pandas as pd
 import pytest
 
 from forewarn.reports import SCORE_COLUMNS
-from projects import small_demo
-
-
-def forewarn(*args, timeout=600, **kw):
-    """The installed command in a fresh process (as a user runs it)."""
-    env = {**os.environ, "FOREWARN_DEBUG": "1"}
-    return subprocess.run([sys.executable, "-m", "forewarn", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env, **kw)
+from projects import forewarn, small_demo
 
 
 @pytest.fixture(scope="module")
