@@ -145,3 +145,24 @@ def test_catalogue_not_utf8(tmp_path):
     p.write_bytes("[indicators.a]\nlabel = 'Ö'\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"is not UTF-8 \(byte 24\); save it as UTF-8"):
         load_catalogue(p)
+
+
+def test_detection_aware_model_spec():
+    from forewarn.flows._specs import ModelSpec
+    from forewarn.models import DetectionAwareLogit
+
+    spec = ModelSpec.from_config({"kind": "detection_aware", "detection_aware": {
+        "alphas": [1.0, 10.0], "detection_directions": {"state_capacity": 1}}})
+    model = spec.estimator({"state_capacity": -1}, 3, 12, roles={"state_capacity": "both"})
+    assert isinstance(model, DetectionAwareLogit)
+    assert model.alphas == (1.0, 10.0) and model.gap == 12 and model.random_state == 3
+    assert model.roles == {"state_capacity": "both"}
+    assert model.directions == {"state_capacity": -1}
+    assert model.detection_directions == {"state_capacity": 1}
+    bad = ModelSpec.from_config({"kind": "detection_aware", "detection_aware": {"alpha": 1}})
+    with pytest.raises(InputError, match=r"\[model.detection_aware\] .*unexpected keyword "
+                       "argument 'alpha'"):
+        bad.estimator({}, 0, 12)
+    with pytest.raises(InputError, match="'kind' is 'detection'; use one of 'additive', "
+                       "'elastic_net', 'detection_aware'"):
+        ModelSpec(kind="detection")

@@ -253,3 +253,27 @@ def test_part_is_refused_for_single_part_models(linear_model, panel):
     with pytest.raises(ModelInputError, match="'part' is 'risk' but a ElasticNetLogit has one "
                        "part"):
         explain(linear_model, X, "risk")
+
+
+def test_capacity_recovery_reads_the_risk_part_and_flags_a_binding_constraint(data):
+    from forewarn.flows._backtest import capacity_recovery
+    from forewarn.models import held_at_zero
+
+    X, y, _, _ = data
+    X = X.rename(columns={"capacity": "state_capacity"}) * [1, 14, 1, 1] + [0, 50, 0, 0]
+    roles = {("state_capacity" if k == "capacity" else k): v for k, v in ROLES.items()}
+    free = DetectionAwareLogit(roles, alphas=(1.0,), n_bootstrap=0).fit(X, y)
+    out = capacity_recovery(free, X)
+    low, high = out["low"], out["high"]
+    assert low < 50 < high
+    # The truth here: -0.6 per 14 points on risk, +1.2 per 14 points on detection.
+    assert out["effect"] == pytest.approx(0.6 * (high - low) / 14, abs=0.25)
+    assert out["sign_recovered"] and not out["held_at_zero"]
+    assert out["detection"] == pytest.approx(1.2 * (high - low) / 14, abs=0.4)
+    assert out["true_risk"] == pytest.approx(0.55 * (high - low) / 14)  # the demo world's
+    # Capacity may only raise risk: the data push the other way, so it is held at zero.
+    held = DetectionAwareLogit(roles, {"state_capacity": 1}, alphas=(1.0,),
+                               n_bootstrap=0).fit(X, y)
+    assert held_at_zero(held) == ["state_capacity"]
+    out = capacity_recovery(held, X)
+    assert out["held_at_zero"] and out["effect"] == 0 and not out["sign_recovered"]
