@@ -93,6 +93,14 @@ def _sources(project) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _undetected_too(label: str) -> str:
+    """The outcome of a detection-aware model's published probability (its risk part): the
+    surge itself, whether or not it is detected ("a recorded surge ..." loses "recorded")."""
+    if label.startswith("a recorded "):
+        return "a " + label[len("a recorded "):] + ", detected or not"
+    return label + " (detected or not)"
+
+
 def report_data(result, change=None, previous_as_of=None) -> ReportData:
     """The report bundle of a run (see :class:`forewarn.reports.ReportData`)."""
     from forewarn.flows._pipeline import specs_from_config
@@ -151,7 +159,8 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         sources=_sources(project),
         model_card=card,
         detail_regions=(),
-        outcome=config.outcome_label,
+        outcome=(config.outcome_label if detection is None
+                 else _undetected_too(config.outcome_label)),
         outcome_short=config.outcome_short,
     )
 

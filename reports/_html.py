@@ -592,9 +592,11 @@ def _shapes(data, features) -> dict:
                           "answer": "This model has no feature for the time since a conflict "
                                     "began, so it cannot say.", "title": "", "units": ""})
     if capacity:
-        # The level itself, not its carried-forward flag, even when its line is flat.
-        best = max([f for f in capacity if not str(f).endswith("__imputed")] or capacity,
-                   key=spread)
+        # The level itself, not its carried-forward flag, even when its line is flat; a line a
+        # constraint holds flat comes first, so the card says why it is flat.
+        levels = [f for f in capacity if not str(f).endswith("__imputed")] or capacity
+        held = [f for f in levels if f in data.held_at_zero]
+        best = held[0] if held else max(levels, key=spread)
         mark, answer = _enough(curves[best], held=best in data.held_at_zero,
                                two_part=data.detection_shape_functions is not None)
         questions.append(_question("How much state capacity is enough?", best, answer, mark,

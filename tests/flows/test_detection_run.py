@@ -70,6 +70,8 @@ def test_each_part_is_explained_exactly(run):
 def test_report_and_commands_speak_of_both_parts(run, project):
     html = (run / "report.html").read_text()
     assert "What drives detection" in html
+    # The published probability is the risk part: the surge itself, not its record.
+    assert "Probability of a surge in human trafficking, detected or not within" in html
     assert "the chance that a surge happens (the scores in this report, what to prepare for)" \
         in html
     card = re.search(r"How much state capacity is enough\?</h4>\s*<p>(.*?)</p>", html, re.S)
