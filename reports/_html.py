@@ -67,6 +67,8 @@ _VERDICT = ("roc_auc", "average_precision", "brier")
 STALE_MONTHS = 12
 #: Other features drawn as small multiples before the rest are folded away.
 _SHAPES_SHOWN = 12
+#: A detection-part curve moving less than this across its range is not drawn. [log-odds]
+_FLAT_LOG_ODDS = 0.05
 #: Parent names on the report's map: their size with up to 12 parents, and the smallest they
 #: shrink to when there are more. [SVG units; the map is 1000 wide]
 _NAME_SIZE, _NAME_SIZE_MIN, _FULL_SIZE_PARENTS = 20.0, 12.0, 12
@@ -623,8 +625,15 @@ def _detection(data, features) -> dict | None:
     curves = {f: g for f, g in sf.groupby("feature", sort=False)}
     spread = {f: float(g["contribution"].max() - g["contribution"].min())
               if g["contribution"].notna().any() else 0.0 for f, g in curves.items()}
-    shown = [f for f in sorted(curves, key=spread.get, reverse=True) if spread[f] > 0][:4]
+    shown = [f for f in sorted(curves, key=spread.get, reverse=True)
+             if spread[f] >= _FLAT_LOG_ODDS][:4]
+    largest = max(spread.values(), default=0.0)
     return {
+        "flat": None if shown else (
+            "The detection part is almost flat: across their ranges no input moves the chance "
+            f"of detection by more than {largest:.2g} log-odds, so the recorded surges show "
+            "little of what drives detection here, and the risk scores are close to a model "
+            "of recorded surges."),
         "text": ("This model splits the chance of a recorded surge in two: the chance that a "
                  "surge happens (the scores in this report, what to prepare for) and the chance "
                  "that a surge there would be detected and recorded. Where detection is weak a "

@@ -345,3 +345,8 @@ def test_detection_card_and_held_capacity(report_data):
     assert "no link between state capacity and risk" not in text
     plain = " ".join(parse(render_report(report_data)).text)
     assert "What drives detection" not in plain
+    nearly_flat = detection.assign(contribution=lambda d: d["contribution"] * 1e-4)
+    text = " ".join(parse(render_report(dataclasses.replace(
+        report_data, detection_shape_functions=nearly_flat))).text)
+    assert "The detection part is almost flat: across their ranges no input moves the chance " \
+        "of detection by more than 0.00018 log-odds" in text
