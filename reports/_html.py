@@ -713,9 +713,9 @@ def _enough(curve, held=False, two_part=False):
                 "The line is flat because the model's constraint (lower capacity never lowers "
                 "risk) met data pulling the other way (recorded surges can rise with capacity "
                 "because stronger states detect more). It does not show that capacity has no "
-                "link with risk" + ("; even with detection modelled apart, the recorded surges could not "
-                          "separate capacity's effect on risk from its effect on detection."
-                          if two_part else ".") + caution)
+                "link with risk" + ("; even with detection modelled apart, the recorded surges "
+                                    "could not separate capacity's effect on risk from its "
+                                    "effect on detection." if two_part else ".") + caution)
         return None, ("The model finds no link between state capacity and recorded surges. "
                       "Recorded surges measure detection as much as trafficking, and stronger "
                       "states detect more, so this does not show that capacity has no link "
