@@ -23,6 +23,7 @@ from forewarn.features._demo import (
     DemoWorld,
     GridWorld,
     demo_catalogue,
+    detection_rate,
     make_demo_world,
     make_grid_world,
 )
@@ -62,7 +63,8 @@ __all__ = [
     "TRANSFORMS", "TRUE_EFFECTS",
     "Catalogue", "DemoWorld", "Design", "FeatureSpec", "GridWorld", "Indicator",
     "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
-    "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "design_matrix",
+    "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "detection_rate",
+    "design_matrix",
     "grid_crisis_events", "growth", "imputed_share", "lag", "level", "load_catalogue", "log1p",
     "make_demo_world", "make_grid_world", "make_target", "outcome_events", "count_surges", "open_cube", "panel_age", "panel_age_dense",
     "panel_times", "parse_periods", "per_capita", "read_regions", "relative_to_history",

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from forewarn.errors import InputError, Problem
 
-__all__ = ["Indicator", "Catalogue", "load_catalogue", "FREQUENCIES", "TRANSFORMS"]
+__all__ = ["Indicator", "Catalogue", "load_catalogue", "FREQUENCIES", "TRANSFORMS", "ROLES"]
 
 #: Accepted frequencies and the number of months in one period of each.
 FREQUENCIES = {"monthly": 1, "quarterly": 3, "annual": 12}
 #: Accepted transforms before scaling or modelling.
 TRANSFORMS = ("none", "log", "per_capita")
+#: Accepted roles in a detection-aware model: what the indicator drives.
+ROLES = ("risk", "detection", "both")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Indicator:
         One or two sentences for the report, including caveats (e.g. detection vs incidence).
     per_capita_of : str
         Denominator indicator for ``transform = "per_capita"``.
+    role : {"risk", "detection", "both"}
+        What the indicator drives in a detection-aware model (``[model] kind =
+        "detection_aware"``): the chance of a surge (``risk``), the chance a surge is detected
+        (``detection``) or both. Other model families ignore it.
     """
 
     id: str
@@ -70,6 +76,7 @@ class Indicator:
     licence: str = ""
     description: str = ""
     per_capita_of: str = "population"
+    role: str = "risk"
 
     def __post_init__(self):
         problems = _check_entry(self)
@@ -113,6 +120,9 @@ def _check_entry(ind: Indicator) -> list[str]:
         )
     if not ind.valid_min <= ind.valid_max:
         out.append(f"'valid_min' ({ind.valid_min}) is above 'valid_max' ({ind.valid_max}).")
+    if ind.role not in ROLES:
+        out.append(f"'role' is {ind.role!r}; use 'risk' (drives the chance of a surge), "
+                   "'detection' (drives the chance a surge is detected) or 'both'.")
     if ind.transform == "log" and ind.valid_min < 0:
         out.append("'transform' is 'log' but 'valid_min' is below 0; set valid_min = 0.")
     return out

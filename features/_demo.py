@@ -48,6 +48,7 @@ __all__ = [
     "DEMO_SEED",
     "DEMO_LABEL",
     "ONSET_PEAK_MONTHS",
+    "detection_rate",
 ]
 
 DEMO_SEED = 20_251_128
@@ -75,7 +76,15 @@ _COUNTRY_CODES = [f"X{c}" for c in "ABCDEFGHIJKL"]
 
 
 def demo_catalogue() -> Catalogue:
-    """The demo world's indicator catalogue (frequencies and lags as real publishers have them)."""
+    """The demo world's indicator catalogue (frequencies and lags as real publishers have them).
+
+    Roles for the detection-aware model were set from what each indicator measures, before any
+    fit: institutions and anti-trafficking effort both deter trafficking and find it (state
+    capacity, control of corruption, response tier, protection coverage: ``both``); rule of law
+    is read as the police and courts that identify victims (``detection`` only: the one input
+    excluded from the risk part); detected victims reflect prevalence and reporting effort
+    (``both``); displacement, crises, poverty, mobility and services drive risk only.
+    """
     src = "forewarn demo world (synthetic)"
     lic = "CC0-1.0 (synthetic)"
     entries = [
@@ -85,14 +94,14 @@ def demo_catalogue() -> Catalogue:
                               "features."),
         Indicator("state_capacity", "State capacity", "score 0-100", src, "annual", 270, -1,
                   valid_min=0, valid_max=100, dimension="lack_of_coping/institutions",
-                  licence=lic, description="Government effectiveness score, published in "
-                  "September for the previous year (like the WGI)."),
+                  licence=lic, role="both", description="Government effectiveness score, "
+                  "published in September for the previous year (like the WGI)."),
         Indicator("rule_of_law", "Rule of law", "score 0-100", src, "annual", 270, -1,
                   valid_min=0, valid_max=100, dimension="lack_of_coping/institutions",
-                  licence=lic),
+                  licence=lic, role="detection"),
         Indicator("corruption_control", "Control of corruption", "score 0-100", src, "annual",
                   270, -1, valid_min=0, valid_max=100, dimension="lack_of_coping/institutions",
-                  licence=lic),
+                  licence=lic, role="both"),
         Indicator("poverty", "Poverty rate", "% of population", src, "annual", 365, 1,
                   valid_min=0, valid_max=100, dimension="vulnerability/socio_economic",
                   licence=lic, description="Household-survey poverty headcount; surveys run "
@@ -113,7 +122,7 @@ def demo_catalogue() -> Catalogue:
                   licence=lic),
         Indicator("detected_trafficking", "Detected trafficking victims", "persons", src,
                   "annual", 180, 1, transform="per_capita", valid_min=0,
-                  dimension="vulnerability/prior_trafficking", licence=lic,
+                  dimension="vulnerability/prior_trafficking", licence=lic, role="both",
                   description="Victims detected by authorities in the year. Measures detection "
                   "as much as trafficking: weak states detect fewer victims."),
         Indicator("transit_exposure", "Transit-route exposure", "index 0-1", src, "annual", 365,
@@ -121,12 +130,13 @@ def demo_catalogue() -> Catalogue:
                   description="Share of known smuggling and migration routes crossing the region."),
         Indicator("response_tier", "Anti-trafficking response tier", "tier 1-3", src, "annual",
                   180, 1, valid_min=1, valid_max=3, dimension="lack_of_coping/response",
-                  lever=True, licence=lic, description="1 = full compliance with minimum "
-                  "standards, 2 = efforts, 2.5 = watch list, 3 = insufficient efforts (TIP-like). "
+                  lever=True, licence=lic, role="both", description="1 = full compliance with "
+                  "minimum standards, 2 = efforts, 2.5 = watch list, 3 = insufficient efforts "
+                  "(TIP-like). "
                   "Rates government effort, not prevalence."),
         Indicator("protection_coverage", "Protection services coverage", "% of districts", src,
                   "annual", 90, -1, valid_min=0, valid_max=100,
-                  dimension="lack_of_coping/response", lever=True, licence=lic,
+                  dimension="lack_of_coping/response", lever=True, licence=lic, role="both",
                   description="Share of districts with a functioning referral and protection "
                   "service for trafficking survivors."),
         Indicator("health_access", "Access to health care", "% of population", src, "annual",
@@ -191,6 +201,30 @@ class DemoWorld:
         """
         return _oracle(self.truth, horizon)
 
+    def true_surge_probability(self, horizon: int) -> np.ndarray:
+        """True probability of a surge, recorded or not, in the ``horizon`` months after each
+        month (months ``t + 1 .. t + horizon``, the window of the model's target).
+
+        The world records a surge with log-odds ``hazard_logit``, which holds the log of the
+        detection rate in its state-capacity term; without that term it is the log-odds of a
+        surge happening. This is computed from the truth arrays alone (no random draw) and uses
+        the months as they came (crises included), so it is the chance the realised window held
+        a true surge: ``1 - prod(1 - expit(hazard_logit - log(detection)))``. Shape (region,
+        month); NaN where the window runs past the simulation.
+        """
+        return _window_probability(
+            self.truth.hazard_logit - np.log(self.truth.drivers["detection"]), horizon)
+
+
+def _window_probability(logit: np.ndarray, horizon: int) -> np.ndarray:
+    """Chance of at least one event in months ``t + 1 .. t + horizon`` from monthly log-odds."""
+    n_r, n_t = logit.shape
+    log_none = np.log1p(-_sigmoid(logit))
+    p = np.full((n_r, n_t), np.nan)
+    for t in range(n_t - horizon):
+        p[:, t] = -np.expm1(log_none[:, t + 1:t + 1 + horizon].sum(axis=1))
+    return p
+
 
 def _oracle(truth: _Truth, horizon: int) -> np.ndarray:
     n_r, n_t = truth.static_logit.shape
@@ -207,6 +241,17 @@ def _oracle(truth: _Truth, horizon: int) -> np.ndarray:
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def detection_rate(capacity):
+    """The demo world's share of surges that get recorded at a state capacity. [-]
+
+    Parameters
+    ----------
+    capacity : float or ndarray
+        True state capacity. [score 0-100]
+    """
+    return _sigmoid(0.3 + (np.asarray(capacity, dtype="float64") - 50) / 12)
 
 
 def _hump(months):
@@ -368,7 +413,7 @@ def _simulate(rng, n_months, country, coast_exposure, weights, dtype="float64",
         if year_start:  # annual policy moves: tiers and coverage change once a year
             tier = np.clip(tier + rng.choice([-1, 0, 0, 0, 0, 1], n) * 0.5, 1, 3)
             protection = np.clip(protection + rng.normal(0.8, 4, n), 0, 100)
-        detect = _sigmoid(0.3 + (capacity - 50) / 12)      # share of surges that get recorded
+        detect = detection_rate(capacity)                  # share of surges that get recorded
         terms = {
             # Capacity lowers true risk but raises the chance a surge is recorded.
             "state_capacity": TRUE_EFFECTS["state_capacity"] * (capacity - 50) / 14

@@ -24,9 +24,13 @@ from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
 from forewarn.flows._specs import ModelSpec, _unknown
 
-__all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery"]
+__all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery",
+           "capacity_recovery"]
 
 _MODEL_KINDS = ("additive", "elastic_net")
+#: Families a backtest may name; the detection-aware one needs catalogue roles, so it is
+#: compared only where [backtest] models names it.
+_ALL_KINDS = (*_MODEL_KINDS, "detection_aware")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ class BacktestSpec:
     min_train_months : int
         Fewest months of training rows at the first origin. [months]
     models : tuple of str
-        Model families to compare ("additive", "elastic_net"), each with the [model] settings.
+        Model families to compare, each with the [model] settings: "additive" and
+        "elastic_net" by default, "detection_aware" when named (it needs catalogue roles).
     allow_overlap : bool
         Accept origins closer than the horizon (events then count at several origins).
     """
@@ -61,9 +66,9 @@ class BacktestSpec:
         problems = _unknown(table, allowed, "config [backtest]")
         models = tuple(table.get("models", _MODEL_KINDS))
         for m in models:
-            if m not in _MODEL_KINDS:
+            if m not in _ALL_KINDS:
                 problems.append(Problem("config [backtest]", f"'models' names {m!r}; use "
-                                        f"{' and/or '.join(map(repr, _MODEL_KINDS))}.",
+                                        f"{', '.join(map(repr, _ALL_KINDS))} (any of them).",
                                         column="models"))
         if problems:
             raise InputError(problems)
@@ -117,6 +122,51 @@ def _directions(project, feature_spec, origin) -> dict:
     """Risk direction of every feature (monotone constraints), from the features' attrs."""
     features = prepare(project, _end_of_month(origin), feature_spec).features
     return {name: int(var.attrs.get("direction", 0)) for name, var in features.data_vars.items()}
+
+
+def _roles(project, feature_spec, origin) -> dict:
+    """Role of every feature in a detection-aware model, from the catalogue."""
+    from forewarn.flows._pipeline import feature_roles
+
+    features = prepare(project, _end_of_month(origin), feature_spec).features
+    return feature_roles(features, project.catalogue)
+
+
+def _true_surge_series(project, horizon):
+    """The demo world's true probability of a surge, recorded or not, in the window after each
+    region and month (None for real data, whose true surges nobody knows)."""
+    if not project.config.embedded:
+        return None
+    from forewarn.features import make_demo_world
+
+    world = make_demo_world(seed=project.config.seed)
+    p = world.true_surge_probability(horizon)
+    index = pd.MultiIndex.from_product([world.regions.index, world.times],
+                                       names=["region", "time"])
+    return pd.Series(p.ravel(), index=index)
+
+
+def _true_metrics(predictions: pd.DataFrame, true_p: pd.Series):
+    """Predictions with ``true_probability`` and each forecaster's ranking of true surges.
+
+    A model is scored on its chance of a surge: the risk part of a detection-aware model, the
+    published probability of the others (the detected outcome is all they know)."""
+    from forewarn.models import expected_ranking_metrics
+
+    keys = pd.MultiIndex.from_arrays([predictions["region"], predictions["time"]])
+    predictions = predictions.assign(true_probability=true_p.reindex(keys).to_numpy())
+    rows = []
+    for name, g in predictions.groupby("model", sort=False):
+        g = g[g["true_probability"].notna()]
+        if not len(g):
+            continue
+        score = g["risk_probability"].fillna(g["probability"])
+        m = expected_ranking_metrics(g["true_probability"], score)
+        rows += [{"model": name, "metric": "roc_auc_true", "value": m["roc_auc"]},
+                 {"model": name, "metric": "average_precision_true",
+                  "value": m["average_precision"]},
+                 {"model": name, "metric": "expected_true_events", "value": m["expected_events"]}]
+    return predictions, pd.DataFrame(rows)
 
 
 def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Series:
@@ -274,20 +324,27 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
             if oracle is not None:
                 baselines.append(_FromExtra("oracle", "oracle"))
             directions = _directions(project, feature_spec, windows.origins[0])
+            roles = (_roles(project, feature_spec, windows.origins[0])
+                     if "detection_aware" in spec.models else None)
             factories = {kind: _factory(ModelSpec(**{**model_spec.__dict__, "kind": kind}),
                                         directions, project.config.seed, h,
-                                        12 if config.frequency == "annual" else 1)
+                                        12 if config.frequency == "annual" else 1, roles)
                          for kind in spec.models}
             make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
                               progress, left_out)
             result = rolling_origin_backtest(windows, make, factories, baselines)
+            true_p = _true_surge_series(project, h)
+            found = result.predictions
+            if true_p is not None:
+                found, true_metrics = _true_metrics(found, true_p)
+                overall.append(true_metrics.assign(horizon=h))
             overall.append(result.overall.assign(horizon=h))
             per_origin.append(result.per_origin.assign(horizon=h))
-            predictions.append(result.predictions.assign(horizon=h))
+            predictions.append(found.assign(horizon=h))
             coverage.append(result.coverage.assign(horizon=h))
             if oracle is not None:
                 recovery[h] = _recovery_at_last_origin(project, feature_spec, model_spec,
-                                                       windows, h)
+                                                       windows, h, spec.models)
             st.detail = _summary_line(result.overall)
     run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
                       pd.concat(predictions, ignore_index=True),
@@ -302,13 +359,15 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     return run
 
 
-def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_months: int):
+def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_months: int,
+             roles: dict | None = None):
     def make():
-        return spec.estimator(directions, seed, horizon, step_months)
+        return spec.estimator(directions, seed, horizon, step_months, roles=roles)
     return make
 
 
-def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon):
+def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon,
+                             families=()):
     from forewarn.features import make_demo_world
     from forewarn.flows._pipeline import feature_table
 
@@ -317,8 +376,55 @@ def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon
     trained = train(project, prepared, horizon, model_spec, project.config.seed)
     world = make_demo_world(seed=project.config.seed)
     meta = feature_table(prepared.features, project.catalogue).to_dict("index")
-    return driver_recovery(trained.model, trained.X_train, meta, world.truth.terms,
-                           world.regions.index, world.times)
+    out = driver_recovery(trained.model, trained.X_train, meta, world.truth.terms,
+                          world.regions.index, world.times)
+    models = {model_spec.kind: trained.model}
+    for kind in families:
+        if kind not in models:
+            models[kind] = train(project, prepared, horizon,
+                                 ModelSpec(**{**model_spec.__dict__, "kind": kind}),
+                                 project.config.seed).model
+    if "state_capacity" in trained.X_train:
+        out["state_capacity"] = {kind: capacity_recovery(model, trained.X_train)
+                                 for kind, model in models.items()}
+    return out
+
+
+def capacity_recovery(model, X, feature="state_capacity") -> dict:
+    """How a model's state-capacity effect compares with the demo world's truth.
+
+    ``effect`` is the contribution at the training 10th percentile of state capacity minus the
+    one at the 90th [log-odds]: positive when low capacity raises the score. It is read from
+    the risk part of a detection-aware model. ``true_risk`` is the world's effect on the chance
+    of a surge over the same range; ``true_recorded`` adds the world's detection term (what a
+    model of detected surges can at best find). For a detection-aware model ``detection`` and
+    ``true_detection`` are the same for the detection part, high minus low capacity (positive:
+    detection rises with capacity). ``held_at_zero`` says a sign constraint holds the effect at
+    0 (the data pushed it the other way), so a flat line there is not "no link".
+    """
+    from forewarn.features import TRUE_EFFECTS, detection_rate
+    from forewarn.models import DetectionAwareLogit, explain, held_at_zero
+
+    low, high = np.nanpercentile(X[feature].to_numpy(dtype=float), [10, 90])
+    rows = pd.DataFrame(np.repeat(X[list(X.columns)].median().to_numpy()[None, :], 2, axis=0),
+                        columns=X.columns)
+    rows[feature] = [low, high]
+
+    def effect(part=None):
+        c, _ = explain(model, rows, part) if part else explain(model, rows)
+        return float(c[feature].iloc[0] - c[feature].iloc[1])
+
+    true_risk = -TRUE_EFFECTS["state_capacity"] * (high - low) / 14
+    out = {"low": float(low), "high": float(high), "effect": effect("risk" if isinstance(
+        model, DetectionAwareLogit) else None), "true_risk": float(true_risk),
+        "true_recorded": float(true_risk + np.log(detection_rate(low))
+                              - np.log(detection_rate(high)))}
+    out["sign_recovered"] = bool(np.sign(out["effect"]) == np.sign(true_risk))
+    out["held_at_zero"] = feature in held_at_zero(model)
+    if isinstance(model, DetectionAwareLogit):
+        out["detection"] = -effect("detection")
+        out["true_detection"] = float((high - low) / 12)
+    return out
 
 
 def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -331,7 +437,8 @@ def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
 _SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier",
           "log_loss": "log loss", "calibration_slope": "cal slope",
           "calibration_intercept": "cal icpt", "top10_share": "top 10", "top20_share": "top 20",
-          "top30_share": "top 30", "coverage": "coverage"}
+          "top30_share": "top 30", "coverage": "coverage", "roc_auc_true": "AUC true",
+          "average_precision_true": "AP true"}
 
 
 _LEFT_OUT_COLUMNS = ["origin", "horizon", "train_unknown", "test_unknown", "test_rows"]
@@ -375,6 +482,12 @@ def format_summary(run: BacktestRun) -> str:
             rec = run.recovery[h]
             lines.append(f"  driver recovery (demo truth): Spearman {rec['spearman']:.2f} over "
                          f"{len(rec['drivers'])} drivers")
+            for kind, cap in rec.get("state_capacity", {}).items():
+                lines.append(
+                    f"  state capacity, {kind}: low minus high capacity {cap['effect']:+.2f} "
+                    f"log-odds (true risk {cap['true_risk']:+.2f}, true recorded "
+                    f"{cap['true_recorded']:+.2f})"
+                    + (" - held at 0 by its sign constraint" if cap["held_at_zero"] else ""))
     return "\n".join(lines)
 
 

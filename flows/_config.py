@@ -188,9 +188,15 @@ DEMO_SECTIONS = {
     "model": {"kind": "additive", "train_every": 3, "class_breaks": [0.1, 0.2, 0.4],
               "additive": {"max_iter": 100, "n_bootstrap": 10},
               "elastic_net": {"Cs": [0.01, 0.1, 1.0], "l1_ratios": [0.5], "n_bootstrap": 10,
-                              "max_iter": 300, "tol": 1e-3}},
+                              "max_iter": 300, "tol": 1e-3},
+              # The domain claim, set before any fit: capacity and a better response
+              # tier (lower number) never lower detection.
+              "detection_aware": {"n_bootstrap": 10,
+                                  "detection_directions": {"state_capacity": 1,
+                                                           "response_tier": -1}}},
     "index": {"spec": "demo"},
-    "backtest": {"first_origin": "2015-12", "last_origin": "2023-12", "step_months": 12},
+    "backtest": {"first_origin": "2015-12", "last_origin": "2023-12", "step_months": 12,
+                 "models": ["additive", "elastic_net", "detection_aware"]},
 }
 
 

@@ -65,11 +65,20 @@ def explain_region(region_id: str, run=None, config=None, top: int = 5) -> str:
         h = int(r["horizon"])
         lines.append("")
         flag = " LOW DATA RELIABILITY -" if r["low_reliability"] else ""
+        two_part = pd.notna(r.get("detection_probability", float("nan")))
         if pd.notna(r["probability"]):
-            lines.append(f"{h}-month horizon: {r['probability']:.1%} chance of a recorded surge "
+            what = "chance of a surge, detected or not" if two_part else \
+                "chance of a recorded surge"
+            lines.append(f"{h}-month horizon: {r['probability']:.1%} {what} "
                          f"(interval {r['lower']:.1%} to {r['upper']:.1%}), class "
                          f"{r['risk_class']};{flag} index {r['index_score']:.1f}/10, "
                          f"reliability {r['reliability']:.2f}")
+            if two_part:
+                lines.append(f"  a surge there would be detected with probability "
+                             f"{r['detection_probability']:.0%} (interval "
+                             f"{r['detection_lower']:.0%} to {r['detection_upper']:.0%}), so the "
+                             f"chance of a recorded surge is {r['observed_probability']:.1%}; "
+                             "the drivers below are those of the surge risk")
             base = manifest.get("base_values", {}).get(str(h))
             if base is not None:
                 lines.append(f"  log-odds {r['margin']:+.2f} = {base:+.2f} (a region at the "

@@ -47,6 +47,8 @@ __all__ = [
     "origin_of",
     "driver_sentence",
     "horizon_steps",
+    "feature_roles",
+    "published_probability",
 ]
 
 #: Index classes (INFORM's bands on 0-10) used to class regions when no model can be trained.
@@ -194,8 +196,16 @@ def feature_table(features: xr.Dataset, catalogue) -> pd.DataFrame:
             "indicator": ind, "units": a.get("units", ""),
             "direction": int(a.get("direction", 0)), "lever": bool(a.get("lever", 0)),
             "transform": a.get("transform", ""), "kind": a.get("kind", "value"),
+            "role": catalogue[ind].role if ind in catalogue else "risk",
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def feature_roles(features: xr.Dataset, catalogue) -> dict:
+    """Role of every feature in a detection-aware model: its indicator's catalogue ``role``
+    (features of crisis events, which have no catalogue entry, drive risk)."""
+    return {name: catalogue[ind].role if (ind := var.attrs.get("indicator")) in catalogue
+            else "risk" for name, var in features.data_vars.items()}
 
 
 @dataclass
@@ -246,7 +256,10 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
                       for name in X_train.columns}
         model = model_spec.estimator(directions, seed, horizon,
                                      step_months=12 if project.config.frequency == "annual"
-                                     else 1).fit(X_train, y)
+                                     else 1,
+                                     roles={name: role for name, role in feature_roles(
+                                         prepared.features, project.catalogue).items()
+                                         if name in X_train.columns}).fit(X_train, y)
     return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
 
 
@@ -275,6 +288,34 @@ class Forecast:
     base_value: float
     drivers: pd.DataFrame
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The detection part of a detection-aware model (empty / None for the other families).
+    detection_explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    detection_base_value: float | None = None
+
+
+def _is_two_part(model) -> bool:
+    from forewarn.models import DetectionAwareLogit
+
+    return isinstance(model, DetectionAwareLogit)
+
+
+def published_probability(model, X) -> np.ndarray:
+    """The probability a run publishes: the model's event probability, or for a
+    detection-aware model its risk part (the chance of a surge, detected or not). [-]"""
+    if _is_two_part(model):
+        return model.predict_part(X, "risk")
+    return model.predict_proba(X)[:, 1]
+
+
+def _long_explanations(contributions, X, horizon) -> pd.DataFrame:
+    long = contributions.reset_index(level="time", drop=True)
+    explanations = (long.rename_axis("region_id").reset_index()
+                    .melt(id_vars="region_id", var_name="feature", value_name="contribution"))
+    values = (X.reset_index(level="time", drop=True).rename_axis("region_id").reset_index()
+              .melt(id_vars="region_id", var_name="feature", value_name="value"))
+    explanations = explanations.merge(values, on=["region_id", "feature"], how="left")
+    explanations.insert(1, "horizon", horizon)
+    return explanations[["region_id", "horizon", "feature", "value", "contribution"]]
 
 
 def forecast_scores(project: Project, prepared: Prepared, trained: Trained, index: pd.DataFrame,
@@ -283,13 +324,19 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
     """Score every region at the origin: probability, interval, class, drivers, explanations.
 
     ``index`` holds ``index_score, reliability, low_reliability`` by region (from the index).
+    For a detection-aware model ``probability``, its interval, ``margin``, the drivers and the
+    explanations are those of the risk part (the chance of a surge, what planners prepare for);
+    ``detection_probability`` (the chance a surge there is detected, with its interval) and
+    ``observed_probability`` (their product, the chance of a detected surge: what the outcome
+    records) are added, and the detection part is explained in ``detection_explanations``.
     """
-    from forewarn.models import explain, top_drivers
+    from forewarn.models import explain, explained_margin, top_drivers
 
     model, X = trained.model, trained.X_origin
-    margin = model.decision_function(X)
+    two_part = _is_two_part(model)
+    margin = explained_margin(model, X)
     probability = expit(margin)
-    lower, upper = model.predict_interval(X)
+    lower, upper = model.predict_interval(X, "risk") if two_part else model.predict_interval(X)
     contributions, base = explain(model, X)
     regions = X.index.get_level_values("region")
     meta = feature_meta.to_dict("index")
@@ -321,16 +368,18 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
         "drivers_up": joined["up"].reindex(regions).fillna("").to_numpy(dtype=object),
         "drivers_down": joined["down"].reindex(regions).fillna("").to_numpy(dtype=object),
     })
-    long = contributions.reset_index(level="time", drop=True)
-    explanations = (long.rename_axis("region_id").reset_index()
-                    .melt(id_vars="region_id", var_name="feature", value_name="contribution"))
-    values = (X.reset_index(level="time", drop=True).rename_axis("region_id").reset_index()
-              .melt(id_vars="region_id", var_name="feature", value_name="value"))
-    explanations = explanations.merge(values, on=["region_id", "feature"], how="left")
-    explanations.insert(1, "horizon", trained.horizon)
-    explanations = explanations[["region_id", "horizon", "feature", "value", "contribution"]]
+    explanations = _long_explanations(contributions, X, trained.horizon)
     history = _history(prepared, trained, history_months)
-    return Forecast(trained.horizon, scores, explanations, base, drivers, history)
+    forecast = Forecast(trained.horizon, scores, explanations, base, drivers, history)
+    if two_part:
+        detection, detection_base = explain(model, X, "detection")
+        d_lower, d_upper = model.predict_interval(X, "detection")
+        scores["detection_probability"] = model.predict_part(X, "detection")
+        scores["detection_lower"], scores["detection_upper"] = d_lower, d_upper
+        scores["observed_probability"] = model.predict_part(X, "observed")
+        forecast.detection_explanations = _long_explanations(detection, X, trained.horizon)
+        forecast.detection_base_value = detection_base
+    return forecast
 
 
 def _describe(meta: dict, feature: str, value: float) -> str:
@@ -376,7 +425,7 @@ def _history(prepared, trained, months) -> pd.DataFrame:
     recent = times[times <= prepared.origin][-months:]
     table = (prepared.features.sel(time=recent).reset_coords(drop=True)
              .to_dataframe(["region", "time"]))[list(trained.X_origin.columns)]
-    p = trained.model.predict_proba(table)[:, 1]
+    p = published_probability(trained.model, table)
     return pd.DataFrame({"region_id": table.index.get_level_values("region"),
                          "horizon": trained.horizon,
                          "time": table.index.get_level_values("time"), "probability": p})

@@ -236,7 +236,7 @@ with your own data, then check it with `forewarn validate --config forewarn.toml
 | file | what it holds | format |
 |---|---|---|
 | `forewarn.toml` | the project config: which files, time step, forecast date, horizons, output folder | TOML |
-| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier), transform, valid range, index dimension, whether policy can move it (`lever`) | TOML |
+| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier), transform, valid range, index dimension, whether policy can move it (`lever`), what it drives in the detection-aware model (`role`: risk, detection or both) | TOML |
 | `regions.gpkg` | one polygon per region: `region_id` (P-code style), `name`, `parent_id` (the country), `level`; EPSG:4326 | GeoPackage |
 | `observations.csv` | long table `region_id, indicator, period, value, published`: one value per region, indicator and period (`2015`, `2015-Q1` or `2015-03`); `published` is the date it became public (empty: period end + the catalogue's lag); the same key may appear with several `published` dates (revisions) | CSV, UTF-8 |
 | `outcome.csv` | `region_id, period, value`: 1 when a trafficking surge was recorded in the month, else 0 | CSV, UTF-8 |
@@ -336,7 +336,8 @@ def write_demo_project(directory, seed: int | None = None, **world) -> Path:
             config, start=f"{first}-01", as_of=pd.Timestamp(f"{last}-12-31"),
             sections={**config.sections, "backtest": {
                 "first_origin": f"{last - 3}-12", "last_origin": f"{last - 1}-12",
-                "step_months": 12, "min_train_months": 24}})
+                "step_months": 12, "min_train_months": 24,
+                "models": config.sections["backtest"]["models"]}})
     with _staged(directory) as tmp:
         world.regions.reset_index().to_file(tmp / "regions.gpkg", driver="GPKG")
         to_text(world.observations).to_csv(tmp / "observations.csv", index=False)

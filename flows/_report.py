@@ -93,16 +93,24 @@ def _sources(project) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _undetected_too(label: str) -> str:
+    """The outcome of a detection-aware model's published probability (its risk part): the
+    surge itself, whether or not it is detected ("a recorded surge ..." loses "recorded")."""
+    if label.startswith("a recorded "):
+        return "a " + label[len("a recorded "):] + ", detected or not"
+    return label + " (detected or not)"
+
+
 def report_data(result, change=None, previous_as_of=None) -> ReportData:
     """The report bundle of a run (see :class:`forewarn.reports.ReportData`)."""
     from forewarn.flows._pipeline import specs_from_config
-    from forewarn.models import make_model_card, shape_functions
+    from forewarn.models import DetectionAwareLogit, held_at_zero, make_model_card, shape_functions
 
     project = result.project
     config = project.config
     _, model_spec, _ = specs_from_config(config)
     backtest, calibration = _backtest_tables(config.output_dir, model_spec.kind)
-    shapes, card = None, {}
+    shapes, card, detection, held = None, {}, None, ()
     if result.trained:
         h = max(result.trained)
         trained = result.trained[h]
@@ -111,6 +119,15 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         empty = X.columns[X.isna().all()]
         shapes = shape_functions(trained.model, X.fillna({c: 0.0 for c in empty}))
         shapes = shapes[~shapes["feature"].isin(empty)].rename(columns={"value": "x"})
+        held = tuple(held_at_zero(trained.model))
+        if isinstance(trained.model, DetectionAwareLogit):
+            roles = result.feature_meta["role"] if "role" in result.feature_meta else None
+            detection = shape_functions(trained.model, X.fillna({c: 0.0 for c in empty}),
+                                        part="detection")
+            keep = [f for f in detection["feature"].unique() if f not in empty and (
+                roles is None or roles.get(f, "risk") in ("detection", "both"))]
+            detection = detection[detection["feature"].isin(keep)].rename(
+                columns={"value": "x"})
         card = asdict(make_model_card(trained.model, trained.X_train, trained.y_train))
         card["horizon_months"] = h
     index_cols = [c for c in result.index.columns
@@ -134,13 +151,16 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         backtest=backtest,
         calibration=calibration,
         shape_functions=shapes,
+        detection_shape_functions=detection,
+        held_at_zero=held,
         index_hierarchy=_hierarchy(result.index_spec),
         index_scores=result.index[index_cols].reset_index(),
         data_age=_data_age(result),
         sources=_sources(project),
         model_card=card,
         detail_regions=(),
-        outcome=config.outcome_label,
+        outcome=(config.outcome_label if detection is None
+                 else _undetected_too(config.outcome_label)),
         outcome_short=config.outcome_short,
     )
 

@@ -102,6 +102,9 @@ class RunResult:
     run_dir: Path | None = None
     timings: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    #: A detection-aware model's detection part: explanations and base value per horizon.
+    detection_explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    detection_base_values: dict = field(default_factory=dict)
 
 
 def cache_key(config: Config, as_of, parts: dict) -> str:
@@ -132,8 +135,9 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
     key = cache_key(project.config, prepared.as_of, {
         "stage": "train", "horizon": horizon, "features": feature_spec.to_dict(),
         "model": {k: v for k, v in asdict(model_spec).items()
-                  if k in ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
-                           "surge_min_excess", "surge_history_months", "train_every")}})
+                  if k in ("kind", "additive", "elastic_net", "detection_aware", "target_rule",
+                           "surge_factor", "surge_min_excess", "surge_history_months",
+                           "train_every")}})
     folder = Path(cache_dir) / "models" / key if cache_dir else None
     if folder is not None and (folder / "model.skops").is_file():
         try:
@@ -223,8 +227,13 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
             explanations = drivers = history = pd.DataFrame()
             base_values = {}
         st.detail = f"{len(scores)} scores"
+    detection = [f.detection_explanations for f in forecasts if len(f.detection_explanations)]
     return RunResult(project, prepared, scores, explanations, drivers, history, base_values,
-                     index, spec, bounds, trained, meta, timings=dict(progress.timings))
+                     index, spec, bounds, trained, meta, timings=dict(progress.timings),
+                     detection_explanations=(pd.concat(detection, ignore_index=True)
+                                             if detection else pd.DataFrame()),
+                     detection_base_values={f.horizon: f.detection_base_value for f in forecasts
+                                            if f.detection_base_value is not None})
 
 
 def _index_table(result) -> pd.DataFrame:
@@ -315,6 +324,9 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 result.explanations.to_parquet(d / "explanations.parquet", index=False)
                 result.drivers.to_parquet(d / "drivers.parquet", index=False)
                 result.history.to_parquet(d / "history.parquet", index=False)
+            if len(result.detection_explanations):
+                result.detection_explanations.to_parquet(d / "explanations_detection.parquet",
+                                                         index=False)
             if change is not None:
                 change.to_parquet(d / "change.parquet", index=False)
             result.index.reset_index().to_parquet(d / "index.parquet", index=False)
@@ -338,6 +350,8 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 "input_hashes": input_hashes(config),
                 "versions": package_versions(),
                 "base_values": {str(h): v for h, v in result.base_values.items()},
+                "detection_base_values": {str(h): v for h, v in
+                                          result.detection_base_values.items()},
                 "regions": int(len(result.project.regions)),
                 "features": list(result.feature_meta.index),
                 "previous_run_as_of": str(prev_as_of.date()) if prev_as_of is not None else None,

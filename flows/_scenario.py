@@ -105,7 +105,7 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
     from forewarn.flows._config import demo_config, load_config
     from forewarn.flows._pipeline import model_dir, prepare, specs_from_config
     from forewarn.flows._project import load_project
-    from forewarn.models import load_model, run_scenario
+    from forewarn.models import DetectionAwareLogit, load_model, run_scenario
 
     run = find_run(run, config)
     manifest = json.loads((run / MANIFEST).read_text())
@@ -166,7 +166,10 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
         model, _ = load_model(model_dir(run, h))
         cols = list(model.feature_names_in_)
         result = run_scenario(model, inputs, changes, lambda f: make_features(f)[cols])
-        lower, upper = model.predict_interval(result.after)
+        # A detection-aware model's scenario is one of its risk part, as published.
+        lower, upper = (model.predict_interval(result.after, "risk")
+                        if isinstance(model, DetectionAwareLogit)
+                        else model.predict_interval(result.after))
         rows.append({"horizon": h,
                      "probability_before": float(result.probability_before.iloc[0]),
                      "probability_after": float(result.probability_after.iloc[0]),

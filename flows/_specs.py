@@ -10,7 +10,7 @@ from forewarn.errors import InputError, Problem
 
 __all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
 
-_MODEL_KINDS = ("additive", "elastic_net")
+_MODEL_KINDS = ("additive", "elastic_net", "detection_aware")
 
 
 def _unknown(table, allowed, where):
@@ -32,13 +32,17 @@ class ModelSpec:
 
     Parameters
     ----------
-    kind : {"additive", "elastic_net"}
+    kind : {"additive", "elastic_net", "detection_aware"}
         ``additive``: monotone additive boosting (one shape function per feature);
-        ``elastic_net``: penalised logistic regression with the penalty chosen on later times.
-    additive, elastic_net : dict
-        Keyword parameters of each family's estimator (config tables ``[model.additive]`` and
-        ``[model.elastic_net]``; see ``forewarn.models.AdditiveBoosting`` and
-        ``ElasticNetLogit``). Both are kept, so a backtest can compare the two families.
+        ``elastic_net``: penalised logistic regression with the penalty chosen on later times;
+        ``detection_aware``: the chance of a surge and the chance it is detected as two
+        logistic parts, inputs by the catalogue's ``role`` (published probability: the risk
+        part).
+    additive, elastic_net, detection_aware : dict
+        Keyword parameters of each family's estimator (config tables ``[model.additive]``,
+        ``[model.elastic_net]`` and ``[model.detection_aware]``; see
+        ``forewarn.models.AdditiveBoosting``, ``ElasticNetLogit`` and
+        ``DetectionAwareLogit``). All are kept, so a backtest can compare the families.
     target_rule : {"event", "surge"}
         ``event``: an outcome value > 0 is an event; ``surge``: a count above
         ``surge_factor`` times the region's median of the previous ``surge_history_months``
@@ -66,6 +70,7 @@ class ModelSpec:
     kind: str = "additive"
     additive: dict = field(default_factory=dict)
     elastic_net: dict = field(default_factory=dict)
+    detection_aware: dict = field(default_factory=dict)
     target_rule: str = "event"
     surge_factor: float = 2.0
     surge_min_excess: float = 0.0
@@ -113,11 +118,11 @@ class ModelSpec:
     @classmethod
     def from_config(cls, table: dict) -> ModelSpec:
         """Build from the config's ``[model]`` table (``[model.params]`` holds estimator params)."""
-        allowed = ("kind", "additive", "elastic_net", "target_rule", "surge_factor",
-                   "surge_min_excess", "surge_history_months",
+        allowed = ("kind", "additive", "elastic_net", "detection_aware", "target_rule",
+                   "surge_factor", "surge_min_excess", "surge_history_months",
                    "class_breaks", "drivers", "top_regions", "train_every")
         problems = _unknown(table, allowed, "config [model]")
-        for family in ("additive", "elastic_net"):
+        for family in _MODEL_KINDS:
             if family in table and not isinstance(table[family], dict):
                 problems.append(Problem("config [model]", f"'{family}' must be a table "
                                         f"[model.{family}] of estimator parameters.",
@@ -125,7 +130,7 @@ class ModelSpec:
         if problems:
             raise InputError(problems)
         values = {k: (tuple(v) if k == "class_breaks" else v) for k, v in table.items()}
-        for family in ("additive", "elastic_net"):
+        for family in _MODEL_KINDS:
             # TOML arrays become tuples: the estimators take sequences of candidates.
             values[family] = {k: tuple(v) if isinstance(v, list) else v
                               for k, v in table.get(family, {}).items()}
@@ -142,19 +147,24 @@ class ModelSpec:
         """Parameters of the configured family's estimator."""
         return dict(getattr(self, self.kind))
 
-    def estimator(self, directions: dict, seed: int, horizon: int, step_months: int = 1):
+    def estimator(self, directions: dict, seed: int, horizon: int, step_months: int = 1,
+                  roles: dict | None = None):
         """A fresh, unfitted estimator of this spec for ``horizon``.
 
         The time-ordered folds leave ``horizon`` months out between training and validation,
-        so validation targets never overlap the training ones.
+        so validation targets never overlap the training ones. ``roles`` (feature to "risk",
+        "detection" or "both") feed the detection-aware family, whose risk part also takes
+        ``directions`` as sign constraints.
         """
-        from forewarn.models import AdditiveBoosting, ElasticNetLogit
+        from forewarn.models import AdditiveBoosting, DetectionAwareLogit, ElasticNetLogit
 
         # The folds count distinct training times, which are train_every months (and at least
         # one time step) apart.
         gap = -(-horizon // max(self.train_every, step_months))
         params = {"random_state": seed, "gap": gap, **self.params}
         try:
+            if self.kind == "detection_aware":
+                return DetectionAwareLogit(roles=roles, directions=directions, **params)
             if self.kind == "additive":
                 return AdditiveBoosting(directions=directions, **params)
             return ElasticNetLogit(**params)

@@ -1,19 +1,28 @@
 """Interpretable, calibrated risk models: estimators, exact explanations, backtests, persistence.
 
 Everything works on a plain feature matrix ``X`` (a DataFrame indexed by ``region`` and
-``time``, numeric columns, NaN for missing) and a 0/1 outcome ``y``. Both model families are
-additive in log-odds, so every score splits exactly into one contribution per feature.
+``time``, numeric columns, NaN for missing) and a 0/1 outcome ``y``. The model families are
+additive in log-odds, so every score splits exactly into one contribution per feature; the
+detection-aware family has two such parts, the risk of a surge and the chance it is detected.
 """
 
 from forewarn.models._backtest import BacktestResult, BacktestWindows, rolling_origin_backtest
 from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
 from forewarn.models._change import MarginChange, explain_change
+from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._drivers import top_drivers
 from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit
-from forewarn.models._explain import coefficients, explain, shape_functions
+from forewarn.models._explain import (
+    coefficients,
+    explain,
+    explained_margin,
+    held_at_zero,
+    shape_functions,
+)
 from forewarn.models._metrics import (
     calibration_slope_intercept,
     classification_metrics,
+    expected_ranking_metrics,
     interval_coverage,
     top_k_capture,
 )
@@ -33,6 +42,7 @@ __all__ = [
     "BacktestResult",
     "BacktestWindows",
     "BaseRate",
+    "DetectionAwareLogit",
     "ElasticNetLogit",
     "MarginChange",
     "ModelCard",
@@ -47,6 +57,9 @@ __all__ = [
     "coefficients",
     "explain",
     "explain_change",
+    "explained_margin",
+    "expected_ranking_metrics",
+    "held_at_zero",
     "interval_coverage",
     "load_model",
     "make_model_card",

@@ -144,7 +144,8 @@ class BacktestResult:
     predictions : DataFrame
         One row per test row, origin and forecaster: ``origin``, the test rows' index levels,
         ``model`` (forecaster name), ``y``, ``probability``, ``lower``, ``upper`` (NaN for
-        forecasters without intervals). [-]
+        forecasters without intervals), ``risk_probability`` (the risk part of a
+        detection-aware model, NaN for the others). [-]
     per_origin : DataFrame
         Tidy metrics: ``origin``, ``model``, ``metric``, ``value``.
     overall : DataFrame
@@ -231,11 +232,12 @@ def rolling_origin_backtest(origins, make_data: Callable, model_factory,
             forecasts[name] = _forecast(factory().fit(X_train, y_train), X_test)
         for baseline in baselines:
             p = baseline.predict(X_train, y_train, X_test, extra)
-            forecasts[baseline.name] = (p, np.full(len(p), np.nan), np.full(len(p), np.nan))
+            forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
         rows = X_test.index.to_frame(index=False)
-        for name, (p, lower, upper) in forecasts.items():
+        for name, (p, lower, upper, risk) in forecasts.items():
             frames.append(rows.assign(origin=origin, model=name, y=np.asarray(y_test, dtype=int),
-                                      probability=p, lower=lower, upper=upper))
+                                      probability=p, lower=lower, upper=upper,
+                                      risk_probability=risk))
     predictions = pd.concat(frames, ignore_index=True)
     predictions = predictions[["origin", *[c for c in predictions if c != "origin"]]]
     per_origin = pd.concat(
@@ -293,12 +295,16 @@ def _unpack(data, origin):
     return data
 
 
-def _forecast(model, X_test) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Probability and interval (NaN for a model fitted without bootstrap replicates)."""
+def _forecast(model, X_test) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Probability of the observed event, its interval (NaN for a model fitted without
+    bootstrap replicates) and, for a detection-aware model, its risk part (else NaN)."""
     p = model.predict_proba(X_test)[:, 1]
-    if getattr(model, "bootstrap_estimators_", None):
-        return (p, *model.predict_interval(X_test))
-    return p, np.full(len(p), np.nan), np.full(len(p), np.nan)
+    nan = np.full(len(p), np.nan)
+    risk = model.predict_part(X_test, "risk") if hasattr(model, "predict_part") else nan
+    if getattr(model, "bootstrap_estimators_", None) or \
+            len(getattr(model, "bootstrap_params_", ())):
+        return (p, *model.predict_interval(X_test), risk)
+    return p, nan, nan, risk
 
 
 def _check_no_look_ahead(X_train, origin, windows):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forewarn.models._explain import explain
+from forewarn.models._explain import explain, explained_margin
 from forewarn.models._validation import ModelInputError, one_row_per_region
 
 __all__ = ["MarginChange", "explain_change"]
@@ -55,7 +55,7 @@ def explain_change(old_model, old_X: pd.DataFrame, new_model, new_X: pd.DataFram
 
     Parameters
     ----------
-    old_model, new_model : ElasticNetLogit or AdditiveBoosting
+    old_model, new_model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
         Fitted on DataFrames (features are matched by name).
     old_X, new_X : DataFrame
         One row per region (indexed by region, or with a ``"region"`` index level), holding the
@@ -93,13 +93,14 @@ def explain_change(old_model, old_X: pd.DataFrame, new_model, new_X: pd.DataFram
     old_in = old.loc[common]
     new_in = new.loc[common, features["new_model"]]
     bridge_in = old_in[features["new_model"]]
-    old_margin = pd.Series(old_model.decision_function(old_in[features["old_model"]]), index=common)
+    old_margin = pd.Series(explained_margin(old_model, old_in[features["old_model"]]),
+                           index=common)
     new_parts, _ = explain(new_model, new_in)
     bridge_parts, _ = explain(new_model, bridge_in)
-    bridge_margin = pd.Series(new_model.decision_function(bridge_in), index=common)
+    bridge_margin = pd.Series(explained_margin(new_model, bridge_in), index=common)
     return MarginChange(
         old_margin=old_margin,
-        new_margin=pd.Series(new_model.decision_function(new_in), index=common),
+        new_margin=pd.Series(explained_margin(new_model, new_in), index=common),
         inputs=new_parts - bridge_parts,
         model=bridge_margin - old_margin,
         added=tuple(new.index[~new.index.isin(old.index)]),

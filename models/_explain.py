@@ -5,29 +5,53 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._estimators import ElasticNetLogit, _CalibratedAdditive
 from forewarn.models._validation import ModelInputError
 
-__all__ = ["explain", "shape_functions", "coefficients"]
+__all__ = ["explain", "shape_functions", "coefficients", "explained_margin", "held_at_zero"]
 
 
-def explain(model, X) -> tuple[pd.DataFrame, float]:
+def explained_margin(model, X, part=None) -> np.ndarray:
+    """The margin :func:`explain` splits: ``decision_function`` for the additive families, the
+    ``part``'s margin (default the risk part) for :class:`DetectionAwareLogit`. [log-odds]"""
+    if isinstance(model, DetectionAwareLogit):
+        return model.margin(X, part or "risk")
+    _no_part(model, part)
+    return model.decision_function(X)
+
+
+def _no_part(model, part):
+    if part is not None:
+        raise ModelInputError(
+            "explain", f"'part' is {part!r} but a {type(model).__name__} has one part; leave "
+            "part out (parts exist for DetectionAwareLogit: 'risk' and 'detection').",
+        )
+
+
+def explain(model, X, part=None) -> tuple[pd.DataFrame, float]:
     """Split each row's calibrated margin exactly into per-feature contributions.
 
     For every row, ``base_value + contributions.sum(axis=1)`` equals
-    ``model.decision_function(X)`` up to rounding. For :class:`ElasticNetLogit` a feature's
+    ``explained_margin(model, X, part)`` (``model.decision_function(X)`` for the additive
+    families) up to rounding. For :class:`ElasticNetLogit` a feature's
     contribution is ``coef * (x - mean)`` in the standardised space (mean of the training data)
     plus the term of its missing indicator; for :class:`AdditiveBoosting` it is the feature's
     shape function, each tree's leaf value minus the cover-weighted mean of its leaves, as
     :class:`shap.TreeExplainer` computes it, read with one binary search per feature. Both are
     then multiplied by the calibration slope, and the base value is ``a * raw_base + b``.
+    For :class:`DetectionAwareLogit` each part is split on its own, as for the elastic net
+    (coefficient times standardised value, missing-indicator term included); features outside
+    the part contribute 0.
 
     Parameters
     ----------
-    model : ElasticNetLogit or AdditiveBoosting
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
         A fitted model.
     X : DataFrame or array-like, shape (n_rows, n_features)
         Rows to explain, with the training columns.
+    part : {"risk", "detection"} or None
+        Which part of a :class:`DetectionAwareLogit` (None: ``"risk"``); None for the others.
 
     Returns
     -------
@@ -37,18 +61,22 @@ def explain(model, X) -> tuple[pd.DataFrame, float]:
     base_value : float
         Margin of a row at the training average. [log-odds]
     """
-    if not isinstance(model, _CalibratedAdditive):
+    if isinstance(model, DetectionAwareLogit):
+        values, base = model._explain(X, part or "risk")
+    elif isinstance(model, _CalibratedAdditive):
+        _no_part(model, part)
+        values, base = model._explain(X)
+    else:
         raise ModelInputError(
             "explain",
-            f"got a {type(model).__name__}; exact explanations are defined for ElasticNetLogit "
-            "and AdditiveBoosting only.",
+            f"got a {type(model).__name__}; exact explanations are defined for ElasticNetLogit, "
+            "AdditiveBoosting and DetectionAwareLogit only.",
         )
-    values, base = model._explain(X)
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
     return pd.DataFrame(values, index=index, columns=_feature_names(model)), float(base)
 
 
-def shape_functions(model, X, n_points=50) -> pd.DataFrame:
+def shape_functions(model, X, n_points=50, part=None) -> pd.DataFrame:
     """Each feature's contribution over its observed range, for plots of the global model.
 
     Because the models are additive, a feature's contribution depends on its own value only;
@@ -57,12 +85,14 @@ def shape_functions(model, X, n_points=50) -> pd.DataFrame:
 
     Parameters
     ----------
-    model : ElasticNetLogit or AdditiveBoosting
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
         A fitted model.
     X : DataFrame or array-like, shape (n_rows, n_features)
         Data that fix the observed ranges (usually the training data).
     n_points : int, default=50
         Grid points per feature. [-]
+    part : {"risk", "detection"} or None
+        As in :func:`explain`.
 
     Returns
     -------
@@ -93,12 +123,29 @@ def shape_functions(model, X, n_points=50) -> pd.DataFrame:
     low = np.nanmin(values, axis=0)
     high = np.nanmax(values, axis=0)
     grid = np.vstack([np.linspace(low, high, n_points), np.full(len(names), np.nan)])
-    contributions, _ = explain(model, _model_input(model, grid))
+    contributions, _ = explain(model, _model_input(model, grid), part)
     return pd.DataFrame({
         "feature": np.repeat(names, n_points + 1),
         "value": grid.T.reshape(-1),
         "contribution": contributions.to_numpy().T.reshape(-1),
     })
+
+
+def held_at_zero(model) -> list[str]:
+    """Features whose effect a sign constraint holds at exactly zero (the risk part of a
+    detection-aware model): the data pushed them the other way, so their flat line says the
+    constraint bound, not that there is no link. Empty for unconstrained models."""
+    from forewarn.models._estimators import AdditiveBoosting
+
+    names = _feature_names(model)
+    if isinstance(model, DetectionAwareLogit):
+        return [names[j] for j, sign, coef in zip(model.risk_columns_, model.risk_signs_,
+                                                   model.risk_coef_)
+                if j < len(names) and sign != 0 and abs(coef) < 1e-10]
+    if isinstance(model, AdditiveBoosting) and hasattr(model, "shape_values_"):
+        return [names[j] for j, sign in enumerate(model.monotonic_cst_)
+                if sign != 0 and np.ptp(model.shape_values_[j]) < 1e-12]
+    return []
 
 
 def coefficients(model) -> pd.DataFrame:

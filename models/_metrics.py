@@ -12,6 +12,7 @@ from forewarn.models._validation import ModelInputError, is_int
 __all__ = [
     "calibration_slope_intercept",
     "classification_metrics",
+    "expected_ranking_metrics",
     "top_k_capture",
     "interval_coverage",
 ]
@@ -77,6 +78,47 @@ def classification_metrics(y, probability) -> dict[str, float]:
         "calibration_slope": slope,
         "calibration_intercept": intercept,
     }
+
+
+def expected_ranking_metrics(event_probability, probability) -> dict[str, float]:
+    """ROC-AUC and average precision against outcomes known only as probabilities.
+
+    Where the true outcome is not observed but its probability is (a simulated world's true
+    surges), each row counts as an event with weight ``q`` and as a non-event with weight
+    ``1 - q``: the scores are those of the expected confusion counts, i.e. what the usual
+    scores approach when many outcomes are drawn with these probabilities.
+
+    Parameters
+    ----------
+    event_probability : array-like of shape (n,)
+        True probability of the event in each row, ``q``. [-]
+    probability : array-like of shape (n,)
+        Forecast probabilities (or any score: only their order counts). [-]
+
+    Returns
+    -------
+    dict
+        ``expected_events`` (sum of q) [rows], ``roc_auc`` [-] and ``average_precision`` [-].
+    """
+    owner = "expected_ranking_metrics"
+    q = np.asarray(event_probability, dtype=float)
+    p = np.asarray(probability, dtype=float)
+    if q.ndim != 1 or q.shape != p.shape or not len(q):
+        raise ModelInputError(
+            owner, f"event_probability has shape {q.shape} and probability {p.shape}; pass two "
+            "non-empty 1-d arrays of the same length.",
+        )
+    if np.isnan(q).any() or np.isnan(p).any() or ((q < 0) | (q > 1)).any():
+        raise ModelInputError(
+            owner, "event_probability must hold probabilities in [0, 1] and both arrays no "
+            "missing value; drop rows whose true probability is not known.",
+        )
+    y = np.repeat([1, 0], len(q))
+    weight = np.concatenate([q, 1 - q])
+    score = np.concatenate([p, p])
+    return {"expected_events": float(q.sum()),
+            "roc_auc": float(roc_auc_score(y, score, sample_weight=weight)),
+            "average_precision": float(average_precision_score(y, score, sample_weight=weight))}
 
 
 def top_k_capture(y, score, origin=None, k=(10, 20, 30)) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import skops.io
 
 from forewarn.errors import InputError, Problem
+from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit
 from forewarn.models._validation import REGION, TIME, level_values
 
@@ -27,6 +28,7 @@ CARD_FILE = "model_card.json"
 #: Types a model file may hold beyond those skops trusts by default (scikit-learn estimators,
 #: numpy arrays, builtins). Anything else in a file is refused before it is loaded.
 TRUSTED_TYPES = (
+    "forewarn.models._detection.DetectionAwareLogit",
     "forewarn.models._estimators.AdditiveBoosting",
     "forewarn.models._estimators.ElasticNetLogit",
     "numpy.dtype",
@@ -38,6 +40,7 @@ _INTENDED_USE = (
     "probability of the modelled outcome over the forecast horizon so planners can look first "
     "where risk is highest."
 )
+_MODELS = (ElasticNetLogit, AdditiveBoosting, DetectionAwareLogit)
 _LIMITS = (
     "Not a finding about any community or person; aggregated data only.",
     "Detected-trafficking outcomes measure detection as much as trafficking.",
@@ -135,7 +138,7 @@ def make_model_card(model, X, y, *, metrics=None, intended_use=_INTENDED_USE, li
 
     Parameters
     ----------
-    model : ElasticNetLogit or AdditiveBoosting
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
         The fitted model.
     X : DataFrame
         Its training features (index levels ``region`` and ``time`` give the window).
@@ -180,9 +183,10 @@ def save_model(model, folder, card: ModelCard) -> Path:
     Path
         The folder.
     """
-    if not isinstance(model, (ElasticNetLogit, AdditiveBoosting)):
+    if not isinstance(model, _MODELS):
         raise InputError(Problem("save_model", f"got a {type(model).__name__}; only "
-                                 "ElasticNetLogit and AdditiveBoosting models are saved."))
+                                 "ElasticNetLogit, AdditiveBoosting and DetectionAwareLogit "
+                                 "models are saved."))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model_path = folder / MODEL_FILE
@@ -200,7 +204,7 @@ def load_model(folder):
 
     Returns
     -------
-    model : ElasticNetLogit or AdditiveBoosting
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
     card : ModelCard
 
     Raises
@@ -229,12 +233,14 @@ def load_model(folder):
     if unexpected:
         raise InputError(Problem(
             model_path, f"holds types forewarn does not trust: {', '.join(unexpected)}. It was "
-            "not loaded; only ElasticNetLogit and AdditiveBoosting models written by "
+            "not loaded; only ElasticNetLogit, AdditiveBoosting and DetectionAwareLogit models "
+            "written by "
             "save_model are accepted."))
     model = skops.io.load(model_path, trusted=list(found))
-    if not isinstance(model, (ElasticNetLogit, AdditiveBoosting)):
+    if not isinstance(model, _MODELS):
         raise InputError(Problem(model_path, f"holds a {type(model).__name__}, not an "
-                                 "ElasticNetLogit or AdditiveBoosting model."))
+                                 "ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit "
+                                 "model."))
     return model, card
 
 

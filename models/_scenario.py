@@ -9,7 +9,7 @@ from numbers import Real
 import pandas as pd
 from scipy.special import expit
 
-from forewarn.models._explain import explain
+from forewarn.models._explain import explain, explained_margin
 from forewarn.models._validation import ModelInputError
 
 __all__ = ["Scenario", "run_scenario"]
@@ -53,8 +53,8 @@ def run_scenario(model, inputs: pd.DataFrame, changes: Mapping, make_features=No
 
     Parameters
     ----------
-    model : ElasticNetLogit or AdditiveBoosting
-        A fitted model.
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
+        A fitted model (the detection-aware one is re-scored on its risk part).
     inputs : DataFrame
         Raw inputs, one row per region (one row is enough). [input units]
     changes : mapping of str to float or Series
@@ -105,6 +105,6 @@ def run_scenario(model, inputs: pd.DataFrame, changes: Mapping, make_features=No
         before=before,
         after=after,
         contributions=parts_after - parts_before,
-        margin_before=pd.Series(model.decision_function(before), index=inputs.index),
-        margin_after=pd.Series(model.decision_function(after), index=inputs.index),
+        margin_before=pd.Series(explained_margin(model, before), index=inputs.index),
+        margin_after=pd.Series(explained_margin(model, after), index=inputs.index),
     )

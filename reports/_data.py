@@ -81,7 +81,12 @@ class ReportData:
         ``horizon, bin, predicted, observed, n`` (reliability diagram points).
     shape_functions : pandas.DataFrame or None
         ``feature, x, contribution``: the global driver view (one curve per feature; a straight
-        line for the linear model).
+        line for the linear model; the risk part of a detection-aware model).
+    detection_shape_functions : pandas.DataFrame or None
+        The same for the detection part of a detection-aware model (None for the others).
+    held_at_zero : tuple of str
+        Features whose effect a sign constraint holds at zero (their flat line is not "no
+        link").
     index_hierarchy : pandas.DataFrame or None
         ``node, parent, level, aggregation, weight, label``: the index tree.
     index_scores : pandas.DataFrame or None
@@ -122,6 +127,8 @@ class ReportData:
     backtest: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     shape_functions: pd.DataFrame | None = None
+    detection_shape_functions: pd.DataFrame | None = None
+    held_at_zero: tuple = ()
     index_hierarchy: pd.DataFrame | None = None
     index_scores: pd.DataFrame | None = None
     data_age: pd.DataFrame | None = None

@@ -67,6 +67,8 @@ _VERDICT = ("roc_auc", "average_precision", "brier")
 STALE_MONTHS = 12
 #: Other features drawn as small multiples before the rest are folded away.
 _SHAPES_SHOWN = 12
+#: A detection-part curve moving less than this across its range is not drawn. [log-odds]
+_FLAT_LOG_ODDS = 0.05
 #: Parent names on the report's map: their size with up to 12 parents, and the smallest they
 #: shrink to when there are more. [SVG units; the map is 1000 wide]
 _NAME_SIZE, _NAME_SIZE_MIN, _FULL_SIZE_PARENTS = 20.0, 12.0, 12
@@ -511,6 +513,7 @@ def _method(data, features) -> dict:
                     for _, name, meaning, _ in _METRICS],
         "calibration": _calibration(data),
         "shapes": _shapes(data, features),
+        "detection": _detection(data, features),
         "tree": _tree(data.index_hierarchy),
         "sources": _sources(data),
         "card": _model_card(data.model_card),
@@ -591,8 +594,13 @@ def _shapes(data, features) -> dict:
                           "answer": "This model has no feature for the time since a conflict "
                                     "began, so it cannot say.", "title": "", "units": ""})
     if capacity:
-        best = max(capacity, key=spread)
-        mark, answer = _enough(curves[best])
+        # The level itself, not its carried-forward flag, even when its line is flat; a line a
+        # constraint holds flat comes first, so the card says why it is flat.
+        levels = [f for f in capacity if not str(f).endswith("__imputed")] or capacity
+        held = [f for f in levels if f in data.held_at_zero]
+        best = held[0] if held else max(levels, key=spread)
+        mark, answer = _enough(curves[best], held=best in data.held_at_zero,
+                               two_part=data.detection_shape_functions is not None)
         questions.append(_question("How much state capacity is enough?", best, answer, mark,
                                    curves, features))
     else:
@@ -606,6 +614,33 @@ def _shapes(data, features) -> dict:
                                                                if f not in highlighted]]
     return {"questions": questions, "shown": tiles[:_SHAPES_SHOWN + len(highlighted)],
             "folded": tiles[_SHAPES_SHOWN + len(highlighted):]}
+
+
+def _detection(data, features) -> dict | None:
+    """The detection part of a detection-aware model: what makes a surge more likely to be
+    seen, and the difference from the risk in plain words (None for other models)."""
+    sf = data.detection_shape_functions
+    if sf is None or not len(sf):
+        return None
+    curves = {f: g for f, g in sf.groupby("feature", sort=False)}
+    spread = {f: float(g["contribution"].max() - g["contribution"].min())
+              if g["contribution"].notna().any() else 0.0 for f, g in curves.items()}
+    shown = [f for f in sorted(curves, key=spread.get, reverse=True)
+             if spread[f] >= _FLAT_LOG_ODDS][:4]
+    largest = max(spread.values(), default=0.0)
+    return {
+        "flat": None if shown else (
+            "The detection part is almost flat: across their ranges no input moves the chance "
+            f"of detection by more than {largest:.2g} log-odds, so the recorded surges show "
+            "little of what drives detection here, and the risk scores are close to a model "
+            "of recorded surges."),
+        "text": ("This model splits the chance of a recorded surge in two: the chance that a "
+                 "surge happens (the scores in this report, what to prepare for) and the chance "
+                 "that a surge there would be detected and recorded. Where detection is weak a "
+                 "region can carry a high risk and still have few recorded surges; the scores "
+                 "table (scores.csv) gives both, as probability and detection_probability."),
+        "tiles": [_tile(f, curves[f], features, False) for f in shown],
+    }
 
 
 def _units(features, name) -> str:
@@ -664,12 +699,27 @@ def _peak(curve):
         f"preparedness has that long to get in place." + fade + caution)
 
 
-def _enough(curve):
-    """The state capacity beyond which more capacity lowers the score little."""
+def _enough(curve, held=False, two_part=False):
+    """The state capacity beyond which more capacity lowers the score little.
+
+    ``held``: a sign constraint holds the curve at zero; ``two_part``: the curve is the risk
+    part of a detection-aware model. A flat curve never reads as "no link": recorded surges
+    measure detection too, and stronger states detect more."""
     x, y = _clean(curve)
     caution = (" This describes the pattern in past data, not a causal threshold.")
     if len(x) < 2 or np.ptp(y) == 0:
-        return None, "The model finds no link between state capacity and risk."
+        if held:
+            return None, (
+                "The line is flat because the model's constraint (lower capacity never lowers "
+                "risk) met data pulling the other way (recorded surges can rise with capacity "
+                "because stronger states detect more). It does not show that capacity has no "
+                "link with risk" + ("; even with detection modelled apart, the recorded surges "
+                                    "could not separate capacity's effect on risk from its "
+                                    "effect on detection." if two_part else ".") + caution)
+        return None, ("The model finds no link between state capacity and recorded surges. "
+                      "Recorded surges measure detection as much as trafficking, and stronger "
+                      "states detect more, so this does not show that capacity has no link "
+                      "with the risk itself.")
     if y[-1] > y[0]:
         return None, ("In this model, higher state capacity goes with a higher score (more "
                       "capacity also detects more trafficking)." + caution)

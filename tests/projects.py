@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from forewarn.flows import write_demo_project
 
 #: A demo world small enough for end-to-end tests: 40 regions in 4 countries, 2012-2020.
@@ -16,3 +20,10 @@ def small_demo(folder):
     assert "n_bootstrap = 4" in text
     path.write_text(text)
     return path
+
+
+def forewarn(*args, timeout=600, **kw):
+    """The installed command in a fresh process (as a user runs it)."""
+    env = {**os.environ, "FOREWARN_DEBUG": "1"}
+    return subprocess.run([sys.executable, "-m", "forewarn", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env, **kw)

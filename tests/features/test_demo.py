@@ -126,6 +126,35 @@ def test_oracle_probability(demo_world):
     assert roc_auc_score(window.ravel(), valid.ravel()) > 0.7
 
 
+def test_true_surge_probability(demo_world):
+    """The chance of a surge, recorded or not: the recorded hazard without its detection term,
+    over the target's window; never below the chance of a recorded one."""
+    from forewarn.features import detection_rate
+    from forewarn.features._demo import _window_probability
+
+    true = demo_world.true_surge_probability(12)
+    t = demo_world.truth
+    assert true.shape == (150, 252) and np.isnan(true[:, -12:]).all()
+    recorded = _window_probability(t.hazard_logit, 12)
+    valid = true[:, :-12]
+    assert np.all((valid > 0) & (valid < 1)) and np.all(valid >= recorded[:, :-12])
+    # By hand for one region and month: months t+1..t+12, without log(detection).
+    r, m = 7, 100
+    monthly = 1 / (1 + np.exp(-(t.hazard_logit[r, m + 1:m + 13]
+                               - np.log(t.drivers["detection"][r, m + 1:m + 13]))))
+    assert true[r, m] == pytest.approx(1 - np.prod(1 - monthly), rel=1e-12)
+    # The recorded surges are rarer than true ones where detection is weak.
+    weak = t.drivers["detection"][:, :-12] < 0.3
+    assert (valid[weak] / recorded[:, :-12][weak]).mean() > 2
+    np.testing.assert_allclose(detection_rate(50.0), 1 / (1 + np.exp(-0.3)))
+
+
+def test_demo_catalogue_roles(demo_world):
+    roles = {i.id: i.role for i in demo_world.catalogue.values()}
+    assert roles["rule_of_law"] == "detection" and roles["state_capacity"] == "both"
+    assert roles["displaced"] == "risk" and roles["transit_exposure"] == "risk"
+
+
 def test_crisis_events(demo_world):
     ev = demo_world.crisis_events
     assert set(ev["kind"]) == {"conflict", "disaster"}

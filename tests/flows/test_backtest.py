@@ -1,4 +1,4 @@
-"""`forewarn backtest` on a small demo world: both families, every baseline, tables published."""
+"""`forewarn backtest` on a small demo world: every family, every baseline, tables published."""
 
 from __future__ import annotations
 
@@ -19,7 +19,12 @@ def test_backtest_small_world(tmp_path):
     project.write_text(text.replace("horizons = [6, 12]", "horizons = [12]"))
     result = backtest(project, out=tmp_path / "out", quiet=True)
     models = set(result.overall["model"])
-    assert models == {"additive", "elastic_net", "base_rate", "persistence", "index_alone"}
+    assert models == {"additive", "elastic_net", "detection_aware", "base_rate", "persistence",
+                      "index_alone"}
+    two_part = result.predictions[result.predictions["model"] == "detection_aware"]
+    assert two_part["risk_probability"].between(0, 1).all()
+    assert result.predictions.loc[result.predictions["model"] == "additive",
+                                  "risk_probability"].isna().all()
     for col in ("roc_auc", "average_precision", "brier", "log_loss", "calibration_slope",
                 "calibration_intercept", "top10_share", "top20_share", "top30_share"):
         assert result.overall[col].notna().all(), col
@@ -36,7 +41,8 @@ def test_backtest_spec_errors():
     with pytest.raises(InputError, match=r"names unknown field 'step'\. Did you mean "
                        r"'step_months'\?"):
         BacktestSpec.from_config({"step": 12})
-    with pytest.raises(InputError, match=r"'models' names 'forest'"):
+    with pytest.raises(InputError, match=r"'models' names 'forest'; use 'additive', "
+                       "'elastic_net', 'detection_aware'"):
         BacktestSpec.from_config({"models": ["forest"]})
 
 
@@ -71,7 +77,8 @@ def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path):
     text = text.replace("horizons = [6, 12]", "horizons = [12]")
     text = text.replace('outcome = "outcome.csv"', 'outcome = "outcome.csv"\n'
                         'outcome_missing = "unknown"')
-    text = text.replace("min_train_months = 24", 'min_train_months = 24\nmodels = ["elastic_net"]')
+    text = text.replace('models = ["additive", "elastic_net", "detection_aware"]',
+                        'models = ["elastic_net"]')
     assert 'outcome_missing = "unknown"' in text
     project.write_text(text)
     result = backtest(project, out=tmp_path / "out", quiet=True)

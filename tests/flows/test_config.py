@@ -109,6 +109,23 @@ valid_minimum = 0
     assert "'direction' is 2; use 1 (higher is riskier) or -1 (lower is riskier)" in text
 
 
+def test_catalogue_role(tmp_path):
+    from forewarn.features import load_catalogue
+
+    p = tmp_path / "c.toml"
+    entry = ("[indicators.a]\nlabel = 'A'\nunit = '-'\nsource = 'S'\nfrequency = 'annual'\n"
+             "publication_lag_days = 10\ndirection = -1\n")
+    p.write_text(entry)
+    assert load_catalogue(p)["a"].role == "risk"  # the default
+    p.write_text(entry + "role = 'detection'\n")
+    assert load_catalogue(p)["a"].role == "detection"
+    p.write_text(entry + "role = 'detect'\n")
+    with pytest.raises(InputError, match=r"\[indicators.a\] 'role' is 'detect'; use 'risk' "
+                       r"\(drives the chance of a surge\), 'detection' \(drives the chance a "
+                       r"surge is detected\) or 'both'"):
+        load_catalogue(p)
+
+
 def test_catalogue_missing_required_and_empty(tmp_path):
     from forewarn.features import load_catalogue
 
@@ -159,3 +176,24 @@ def test_surge_settings_of_the_model_spec():
         ModelSpec.from_config({"surge_factor": 0})
     with pytest.raises(InputError, match=r"'surge_history_months' is 0; use a whole number"):
         ModelSpec.from_config({"surge_history_months": 0})
+
+
+def test_detection_aware_model_spec():
+    from forewarn.flows._specs import ModelSpec
+    from forewarn.models import DetectionAwareLogit
+
+    spec = ModelSpec.from_config({"kind": "detection_aware", "detection_aware": {
+        "alphas": [1.0, 10.0], "detection_directions": {"state_capacity": 1}}})
+    model = spec.estimator({"state_capacity": -1}, 3, 12, roles={"state_capacity": "both"})
+    assert isinstance(model, DetectionAwareLogit)
+    assert model.alphas == (1.0, 10.0) and model.gap == 12 and model.random_state == 3
+    assert model.roles == {"state_capacity": "both"}
+    assert model.directions == {"state_capacity": -1}
+    assert model.detection_directions == {"state_capacity": 1}
+    bad = ModelSpec.from_config({"kind": "detection_aware", "detection_aware": {"alpha": 1}})
+    with pytest.raises(InputError, match=r"\[model.detection_aware\] .*unexpected keyword "
+                       "argument 'alpha'"):
+        bad.estimator({}, 0, 12)
+    with pytest.raises(InputError, match="'kind' is 'detection'; use one of 'additive', "
+                       "'elastic_net', 'detection_aware'"):
+        ModelSpec(kind="detection")

@@ -15,17 +15,10 @@ import pandas as pd
 import pytest
 
 from forewarn.reports import SCORE_COLUMNS
-from projects import small_demo
+from projects import forewarn, small_demo
 
 # Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
-
-
-def forewarn(*args, timeout=600, **kw):
-    """The installed command in a fresh process (as a user runs it)."""
-    env = {**os.environ, "FOREWARN_DEBUG": "1"}
-    return subprocess.run([sys.executable, "-m", "forewarn", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,8 @@ def test_explain_refuses_other_models(panel):
 
     X, y, _ = panel
     with pytest.raises(ModelInputError, match="got a LogisticRegression; exact explanations are "
-                                              "defined for ElasticNetLogit and AdditiveBoosting"):
+                                              "defined for ElasticNetLogit, AdditiveBoosting and "
+                                              "DetectionAwareLogit only"):
         explain(LogisticRegression().fit(X.fillna(0), y), X)
 
 

@@ -103,3 +103,33 @@ def test_scores_accept_pandas():
     y = pd.Series([0, 1, 0, 1])
     p = pd.Series([0.2, 0.7, 0.3, 0.6])
     assert classification_metrics(y, p)["roc_auc"] == 1.0
+
+
+def test_expected_ranking_metrics_against_known_probabilities():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from forewarn.models import expected_ranking_metrics
+
+    # With 0/1 probabilities the outcome is known: the usual scores.
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.1, 0.8, 0.4, 0.35, 0.9, 0.2])
+    m = expected_ranking_metrics(y.astype(float), p)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+    assert m["average_precision"] == pytest.approx(average_precision_score(y, p))
+    assert m["expected_events"] == 3
+    # By hand: q = (0.5, 1), forecasts (0.2, 0.9). Pairs (event, non-event) weighted by
+    # q_i (1 - q_j): row 2 as event over row 1 as non-event (1 * 0.5, ranked right), row 1 as
+    # event over itself as non-event (0.5 * 0.5, a tie: half). AUC = (0.5 + 0.125) / 0.75.
+    m = expected_ranking_metrics([0.5, 1.0], [0.2, 0.9])
+    assert m["roc_auc"] == pytest.approx(0.625 / 0.75)
+
+
+def test_expected_ranking_metrics_bad_input():
+    from forewarn.models import expected_ranking_metrics
+
+    with pytest.raises(ModelInputError, match="event_probability must hold probabilities in "
+                       r"\[0, 1\]"):
+        expected_ranking_metrics([0.2, np.nan], [0.1, 0.2])
+    with pytest.raises(ModelInputError, match=r"event_probability has shape \(2,\) and "
+                       r"probability \(3,\)"):
+        expected_ranking_metrics([0.2, 0.3], [0.1, 0.2, 0.3])

@@ -105,6 +105,7 @@ def test_only_forewarn_models_are_saved(tmp_path, panel):
 
     X, y, _ = panel
     other = LogisticRegression().fit(X.fillna(0), y)
-    with pytest.raises(InputError, match="got a LogisticRegression; only ElasticNetLogit and "
-                                         "AdditiveBoosting models are saved"):
+    with pytest.raises(InputError, match="got a LogisticRegression; only ElasticNetLogit, "
+                                         "AdditiveBoosting and DetectionAwareLogit models are "
+                                         "saved"):
         save_model(other, tmp_path, None)

@@ -326,3 +326,27 @@ def test_map_lines_vanish_for_regions_too_small_to_outline():
     assert _lw(-1.0, 0.2, 0.7) == 0.0          # region edges: none
     assert _outline_lw(-1.0, 0.5, 2.2) == 0.5  # parent borders: thin, kept
     assert _lw(1.0, 0.2, 0.7) == 0.7 and _outline_lw(0.5, 0.5, 2.5) == 1.5
+
+
+def test_detection_card_and_held_capacity(report_data):
+    sf = report_data.shape_functions
+    flat = sf[sf["feature"] == "state_capacity"].assign(contribution=0.0)
+    detection = sf[sf["feature"] == "state_capacity"].assign(
+        contribution=lambda d: (d["x"] - d["x"].mean()) / 50)
+    html = render_report(dataclasses.replace(
+        report_data, shape_functions=pd.concat([sf[sf["feature"] != "state_capacity"], flat]),
+        detection_shape_functions=detection, held_at_zero=("state_capacity",)))
+    text = " ".join(parse(html).text)
+    assert "What drives detection" in text
+    assert "the chance that a surge happens (the scores in this report, what to prepare for)" \
+        in text
+    assert "had a recorded surge (for this model: its chance of a detected surge" in text
+    assert "flat because the model's constraint" in text
+    assert "no link between state capacity and risk" not in text
+    plain = " ".join(parse(render_report(report_data)).text)
+    assert "What drives detection" not in plain
+    nearly_flat = detection.assign(contribution=lambda d: d["contribution"] * 1e-4)
+    text = " ".join(parse(render_report(dataclasses.replace(
+        report_data, detection_shape_functions=nearly_flat))).text)
+    assert "The detection part is almost flat: across their ranges no input moves the chance " \
+        "of detection by more than 0.00018 log-odds" in text

@@ -67,3 +67,19 @@ def test_enough_wording_follows_the_curve_shape():
     assert "straight line" in _enough(_curve(x, -x / 100))[1]
     mark, text = _enough(_curve(x, np.exp(-x / 10)))
     assert mark[0] == 24 and "by a score of about 24" in text  # exp(-x/10) <= 0.1 from x = 23.03
+
+
+def test_a_flat_capacity_line_never_reads_as_no_link():
+    x = np.linspace(0, 100, 101)
+    flat = _curve(x, np.zeros_like(x))
+    held = _enough(flat, held=True)[1]
+    assert "flat because the model's constraint" in held
+    assert "does not show that capacity has no link with risk." in held
+    two_part = _enough(flat, held=True, two_part=True)[1]
+    assert "even with detection modelled apart, the recorded surges could not separate" \
+        in two_part
+    free = _enough(flat)[1]
+    assert "no link between state capacity and recorded surges" in free
+    assert "does not show that capacity has no link with the risk itself" in free
+    for text in (held, two_part, free):
+        assert "no link between state capacity and risk" not in text
