@@ -126,7 +126,7 @@ def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Serie
     return target.to_series()
 
 
-def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle, progress):
+def _make_data(project, feature_spec, model_spec, index_spec, horizon, oracle, progress):
     """``make_data(origin)``: everything as known at the end of the origin month, plus the truth
     of the test window for scoring."""
 
@@ -141,7 +141,7 @@ def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle,
         y_test = truth.reindex(X_test.index)
         keep = y_test.notna().to_numpy()
         X_test, y_test = X_test[keep], y_test[keep].astype(int)
-        extra = _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle)
+        extra = _extra(project, prepared, trained, index_spec, horizon, model_spec, oracle)
         progress.say(f"      origin {pd.Timestamp(origin):%Y-%m}: {len(trained.X_train):,} "
                      f"training rows, {int(y_test.sum())} events in the next {horizon} months")
         return trained.X_train, trained.y_train, X_test, y_test, extra
@@ -149,14 +149,9 @@ def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle,
     return make
 
 
-def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle):
-    """Side columns for the baselines: last observed outcome, index score, oracle."""
-    from forewarn.index import compute_index, fit_bounds
-
-    spec = index_choice.load()
-    data = prepared.panel[list(spec.indicators)]
-    index = compute_index(data, spec, fit_bounds(data, spec))["index_score"].to_series()
-    index.index = index.index.set_names(["region", "time"])
+def _extra(project, prepared, trained, index_spec, horizon, model_spec, oracle):
+    """Side columns for the baselines: last observed outcome, index score (without an index
+    spec, NaN: that baseline is then not run), oracle."""
     known = trained.known_until
     times = pd.DatetimeIndex(prepared.features["time"].values)
     past = make_target(project.outcome, times, horizon_steps(horizon, project.config.frequency),
@@ -173,10 +168,23 @@ def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle
     keys = pd.MultiIndex.from_arrays([rows.get_level_values("region"),
                                       ordinal_to_timestamp(last_end)])
     extra = pd.DataFrame({"last_outcome": lookup.reindex(keys).to_numpy(),
-                          "index_score": index.reindex(rows).to_numpy()}, index=rows)
+                          "index_score": _index_scores(prepared, index_spec, rows)}, index=rows)
     if oracle is not None:
         extra["oracle"] = oracle.reindex(rows).to_numpy()
     return extra[~extra.index.duplicated()]
+
+
+def _index_scores(prepared, index_spec, rows) -> np.ndarray:
+    """The composite index of every row (bounds fitted on the as-of panel); NaN without a spec."""
+    from forewarn.index import compute_index, fit_bounds
+
+    if index_spec is None:
+        return np.full(len(rows), np.nan)
+    data = prepared.panel[list(index_spec.indicators)]
+    index = compute_index(data, index_spec, fit_bounds(data, index_spec))["index_score"]
+    index = index.to_series()
+    index.index = index.index.set_names(["region", "time"])
+    return index.reindex(rows).to_numpy()
 
 
 def _oracle_series(project, horizon):
@@ -248,6 +256,12 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))
+        if project.geometry_note:
+            progress.say(f"      {project.geometry_note}")
+        index_spec, note = index_choice.resolve(project.catalogue, fallback=True)
+        if note:
+            progress.say(f"      note: {note}" + ("" if index_spec else " The 'index alone' "
+                                                  "baseline is left out."))
         st.detail = f"{len(project.regions)} regions"
     overall, per_origin, predictions, coverage, recovery = [], [], [], [], {}
     for h in config.horizons:
@@ -255,7 +269,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
         with progress.stage(f"{h}-month horizon: {len(windows.origins)} origins "
                             f"{windows.origins[0]:%Y-%m} to {windows.origins[-1]:%Y-%m}") as st:
             oracle = _oracle_series(project, h)
-            baselines = [BaseRate(), Persistence(), ScoreAlone()]
+            baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if index_spec else [])
             if oracle is not None:
                 baselines.append(_FromExtra("oracle", "oracle"))
             directions = _directions(project, feature_spec, windows.origins[0])
@@ -263,7 +277,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
                                         directions, project.config.seed, h,
                                         12 if config.frequency == "annual" else 1)
                          for kind in spec.models}
-            make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
+            make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle,
                               progress)
             result = rolling_origin_backtest(windows, make, factories, baselines)
             overall.append(result.overall.assign(horizon=h))

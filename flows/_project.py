@@ -16,11 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from forewarn.errors import InputError
+from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue, load_catalogue
 from forewarn.features._demo import DEMO_LABEL, make_demo_world
 from forewarn.features._dense import open_cube
 from forewarn.features._validate import (
+    has_geometry,
     read_regions,
     to_text,
     validate_crisis_events,
@@ -50,6 +51,14 @@ class Project:
     def label(self) -> str | None:
         """The demo label every output carries, or None for real data."""
         return DEMO_LABEL if self.config.demo else None
+
+    @property
+    def geometry_note(self) -> str | None:
+        """The one line saying what is skipped when the regions have no geometry (else None)."""
+        if has_geometry(self.regions):
+            return None
+        return ("note: the regions have no geometry (a table without polygons), so there are no "
+                "maps, no spatial features and no regions.gpkg/GeoJSON; everything else runs.")
 
     def inputs_text(self) -> str:
         """What the indicator inputs are, in a few words (for progress lines)."""
@@ -92,6 +101,8 @@ class Project:
         if self.crisis_events is not None:
             kinds = self.crisis_events["kind"].value_counts().to_dict()
             lines.append("crisis events: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
+        if self.geometry_note:
+            lines.append(self.geometry_note)
         if self.config.demo:
             lines.append(DEMO_LABEL)
         return lines
@@ -139,6 +150,8 @@ def load_project(config: Config | None = None) -> Project:
     if catalogue is None:
         catalogue = attempt(load_catalogue, config.catalogue)
     regions = attempt(read_regions, sources["regions"])
+    if regions is not None and not has_geometry(regions):
+        problems += _needs_geometry(config)
     ids = None if regions is None else regions.index
     observations = cube = None
     if catalogue is not None and config.cube is not None and ids is not None:
@@ -155,6 +168,26 @@ def load_project(config: Config | None = None) -> Project:
     if problems:
         raise InputError(problems)
     return Project(config, catalogue, regions, observations, outcome, events, cube)
+
+
+def _needs_geometry(config: Config) -> list[Problem]:
+    """What the config asks for that needs region polygons, for a regions table without them."""
+    where = str(config.path or "config")
+    source = Path(config.regions).name if config.regions is not None else "the regions"
+    out = []
+    splag = config.section("features").get("spatial_lag")
+    if splag:
+        out.append(Problem(where, f"[features] 'spatial_lag' is {splag!r} but {source} has no "
+                           "geometry, so no region has neighbours; set spatial_lag = [] or give "
+                           "a regions file with polygons (GeoPackage, GeoJSON, Shapefile or "
+                           "GeoParquet).", column="spatial_lag"))
+    maps = config.section("report").get("maps")
+    if maps in ("all", "overview"):
+        out.append(Problem(where, f"[report] 'maps' is {maps!r} but {source} has no geometry, "
+                           "so there is nothing to draw; set maps = \"none\" (the report then "
+                           "lists regions without a map) or give a regions file with polygons.",
+                           column="maps"))
+    return out
 
 
 def input_hashes(config: Config) -> dict[str, str]:
@@ -247,8 +280,6 @@ def _catalogue_toml(catalogue: Catalogue) -> str:
 
 def _empty_target(directory) -> Path:
     """``directory`` as a Path, refused when it exists and holds anything."""
-    from forewarn.errors import Problem
-
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise InputError(Problem(directory, "exists and is not empty; choose a new folder so "

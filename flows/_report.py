@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn.features import has_geometry
 from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._publish import latest_run
 from forewarn.reports import ReportData, write_exports, write_maps, write_report
@@ -18,7 +19,7 @@ _BACKTEST_NAMES = {"top10_share": "top10", "top20_share": "top20", "top30_share"
 
 def _parents(regions):
     """Parent outlines (countries / sub-regions), dissolved from the regions themselves."""
-    if regions["parent_id"].isna().any():
+    if regions["parent_id"].isna().any() or not has_geometry(regions):
         return None
     parents = regions.dissolve(by="parent_id")[["geometry"]]
     parents.index.name = "region_id"

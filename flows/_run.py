@@ -160,6 +160,8 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
         feature_spec, model_spec, index_choice = specs_from_config(config)
         project = load_project(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
+        if project.geometry_note:
+            progress.say(f"      {project.geometry_note}")
         if project.config.demo:
             progress.say(f"      {DEMO_LABEL}")
     with progress.stage(STAGES[1]) as st:
@@ -174,7 +176,8 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                   cache_dir) -> RunResult:
     """Index, training, scoring and explanation for a prepared origin."""
     with progress.stage(STAGES[2]) as st:
-        spec, bounds, result = compute_index_at_origin(project, prepared, index_choice)
+        spec, bounds, result = compute_index_at_origin(project, prepared, index_choice,
+                                                      say=progress.say)
         index = _index_table(result)
         st.detail = f"index '{spec.name}', {int(index['low_reliability'].sum())} regions " \
                     "flagged for low reliability"

@@ -14,6 +14,7 @@ import shapely
 from markupsafe import Markup
 
 from forewarn.reports import _svg
+from forewarn.features import has_geometry
 from forewarn.reports._common import (
     CAPACITY_KEY,
     CAVEAT,
@@ -165,13 +166,14 @@ def _context(data: ReportData, top_n: int, max_rows: int = 1000) -> dict:
         "classes": list(RISK_CLASSES),
         "stale_months": STALE_MONTHS,
         "headlines": {h: _headlines(data, by_h[h], parents, anchors, basis) for h in horizons},
-        "map": _map(data, states, horizons[0]),
+        "map": _map(data, states, horizons[0]) if has_geometry(data.regions) else None,
         "legend_svg": _svg.legend_svg(legend),
         "text_map": {h: _text_map(data, by_h[h], basis, max_rows) for h in horizons},
         "parents": parents,
         "tables": {h: _table(data, listed[h], parents, anchors, basis) for h in horizons},
         "table_note": (f"Showing the {max_rows:,} riskiest of {len(first):,} regions per "
-                       "horizon; every region is in scores.csv, regions.gpkg and the map."
+                       "horizon; every region is in scores.csv"
+                       + (", regions.gpkg and the map." if has_geometry(data.regions) else ".")
                        if len(first) > max_rows else ""),
         "cards": [_card(data, rid, anchors[rid], by_h, parents, features, basis)
                   for rid in cards],
