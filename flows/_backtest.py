@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from forewarn.errors import InputError, Problem
 from forewarn.features import make_target
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._config import Config
+from forewarn.flows._parallel import OriginRunner
 from forewarn.flows._pipeline import (
     horizon_steps,
     outcome_known_until,
@@ -47,6 +49,13 @@ class BacktestSpec:
         Model families to compare ("additive", "elastic_net"), each with the [model] settings.
     allow_overlap : bool
         Accept origins closer than the horizon (events then count at several origins).
+    top_k : tuple of int
+        Sizes k of the "events in each period's top k" measures: how many events fell among
+        the k regions ranked riskiest at their origin. [regions]
+    workers : int
+        Origins run at once, each in its own process (0: as many as the cores this process
+        may use, at most one per origin; 1: one after the other). Results are identical
+        either way. With ``--dask`` the origins run on the Dask cluster instead. [-]
     """
 
     first_origin: str | None = None
@@ -55,21 +64,36 @@ class BacktestSpec:
     min_train_months: int = 36
     models: tuple = _MODEL_KINDS
     allow_overlap: bool = False
+    top_k: tuple = (10, 20, 30)
+    workers: int = 0
 
     @classmethod
     def from_config(cls, table: dict) -> BacktestSpec:
+        where = "config [backtest]"
         allowed = ("first_origin", "last_origin", "step_months", "min_train_months", "models",
-                   "allow_overlap")
-        problems = _unknown(table, allowed, "config [backtest]")
+                   "allow_overlap", "top_k", "workers")
+        problems = _unknown(table, allowed, where)
         models = tuple(table.get("models", _MODEL_KINDS))
         for m in models:
             if m not in _MODEL_KINDS:
-                problems.append(Problem("config [backtest]", f"'models' names {m!r}; use "
+                problems.append(Problem(where, f"'models' names {m!r}; use "
                                         f"{' and/or '.join(map(repr, _MODEL_KINDS))}.",
                                         column="models"))
+        top_k = table.get("top_k", list(cls.top_k))
+        if not (isinstance(top_k, list) and top_k and all(
+                isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in top_k)):
+            problems.append(Problem(where, f"'top_k' is {top_k!r}; give a list of whole numbers "
+                                    ">= 1, e.g. [30] (events among the 30 riskiest regions of "
+                                    "each period).", column="top_k"))
+        workers = table.get("workers", cls.workers)
+        if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 0):
+            problems.append(Problem(where, f"'workers' is {workers!r}; use a whole number: 0 "
+                                    "for one process per available core, 1 for one origin "
+                                    "after the other, or more.", column="workers"))
         if problems:
             raise InputError(problems)
-        return cls(**{**{k: v for k, v in table.items() if k != "models"}, "models": models})
+        return cls(**{**{k: v for k, v in table.items() if k not in ("models", "top_k")},
+                      "models": models, "top_k": tuple(sorted(set(top_k)))})
 
 
 @dataclass
@@ -126,7 +150,7 @@ def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Serie
     return target.to_series()
 
 
-def _make_data(project, feature_spec, model_spec, index_spec, horizon, oracle, progress):
+def _make_data(project, feature_spec, model_spec, index_spec, horizon, oracle):
     """``make_data(origin)``: everything as known at the end of the origin month, plus the truth
     of the test window for scoring."""
 
@@ -142,8 +166,6 @@ def _make_data(project, feature_spec, model_spec, index_spec, horizon, oracle, p
         keep = y_test.notna().to_numpy()
         X_test, y_test = X_test[keep], y_test[keep].astype(int)
         extra = _extra(project, prepared, trained, index_spec, horizon, model_spec, oracle)
-        progress.say(f"      origin {pd.Timestamp(origin):%Y-%m}: {len(trained.X_train):,} "
-                     f"training rows, {int(y_test.sum())} events in the next {horizon} months")
         return trained.X_train, trained.y_train, X_test, y_test, extra
 
     return make
@@ -238,13 +260,15 @@ def _driver_group(feature, meta):
             "protection_coverage": "protection_coverage"}.get(indicator)
 
 
-def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
+def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> BacktestRun:
     """Run the rolling-origin backtest for every configured horizon and model; publish tables.
 
     For each origin the panel is rebuilt as of the end of that month (vintages respected),
     models train on targets fully observed by then, and forecasts are scored on what happened
     next. Baselines: base rate, persistence (last observed outcome), the composite index alone;
-    on the demo world also the generator's true probabilities (the oracle).
+    on the demo world also the generator's true probabilities (the oracle). Origins run side
+    by side in worker processes (``[backtest] workers``), or on Dask with ``dask`` ("local" or
+    a scheduler address), with the same tables as one after the other.
     """
     from forewarn.models import BaseRate, Persistence, ScoreAlone, rolling_origin_backtest
 
@@ -266,8 +290,11 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     overall, per_origin, predictions, coverage, recovery = [], [], [], [], {}
     for h in config.horizons:
         windows = _windows(config, spec, h, project)
-        with progress.stage(f"{h}-month horizon: {len(windows.origins)} origins "
-                            f"{windows.origins[0]:%Y-%m} to {windows.origins[-1]:%Y-%m}") as st:
+        runner = OriginRunner(spec.workers, dask, say=progress.say, describe=partial(
+            _describe, horizon=h))
+        n = len(windows.origins)
+        with progress.stage(f"{h}-month horizon: {n} origins {windows.origins[0]:%Y-%m} to "
+                            f"{windows.origins[-1]:%Y-%m}, {runner.where(n)}") as st:
             oracle = _oracle_series(project, h)
             baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if index_spec else [])
             if oracle is not None:
@@ -277,9 +304,9 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
                                         directions, project.config.seed, h,
                                         12 if config.frequency == "annual" else 1)
                          for kind in spec.models}
-            make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle,
-                              progress)
-            result = rolling_origin_backtest(windows, make, factories, baselines)
+            make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle)
+            result = rolling_origin_backtest(windows, make, factories, baselines,
+                                             k=spec.top_k, map_origins=runner)
             overall.append(result.overall.assign(horizon=h))
             per_origin.append(result.per_origin.assign(horizon=h))
             predictions.append(result.predictions.assign(horizon=h))
@@ -298,6 +325,13 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     if not quiet:
         print(format_summary(run), flush=True)
     return run
+
+
+def _describe(frame: pd.DataFrame, horizon: int) -> str:
+    """One finished origin in a few words: training rows and events in its test window."""
+    first = frame[frame["model"] == frame["model"].iloc[0]]
+    return (f"{frame.attrs.get('train_rows', 0):,} training rows, {int(first['y'].sum())} "
+            f"events in the next {horizon} months")
 
 
 def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_months: int):
@@ -328,8 +362,17 @@ def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
 
 _SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier",
           "log_loss": "log loss", "calibration_slope": "cal slope",
-          "calibration_intercept": "cal icpt", "top10_share": "top 10", "top20_share": "top 20",
-          "top30_share": "top 30", "coverage": "coverage"}
+          "calibration_intercept": "cal icpt", "coverage": "coverage"}
+
+
+def _shown(overall: pd.DataFrame) -> dict:
+    """Columns of the summary: the fixed measures, then events and each top k (count, share)."""
+    ks = sorted(int(c[3:-7]) for c in overall if c.startswith("top") and c.endswith("_caught"))
+    tops = {}
+    for k in ks:
+        tops[f"top{k}_caught"] = f"in top {k}"
+        tops[f"top{k}_share"] = f"top {k} %"
+    return {**_SHOWN, **({"events": "events"} if ks else {}), **tops}
 
 
 def _summary_line(overall: pd.DataFrame) -> str:
@@ -341,15 +384,19 @@ def format_summary(run: BacktestRun) -> str:
     """The overall metrics as a plain-text table, per horizon, models then baselines."""
     lines = ["", "Backtest, all origins pooled. Higher is better except Brier and log loss; a "
              "calibration slope of 1 and intercept of 0 are ideal;",
-             "top k = share of the events that fell in the k regions ranked riskiest."]
-    cols = [c for c in _SHOWN if c in run.overall]
+             "in top k = events that fell among the k regions ranked riskiest at their origin "
+             "(summed over origins), top k % = their share of all events."]
+    shown = _shown(run.overall)
+    cols = [c for c in shown if c in run.overall]
+    counts = {c for c in cols if c == "events" or c.endswith("_caught")}
     for h, table in run.overall.groupby("horizon"):
         lines.append(f"\n  {h}-month horizon")
-        header = f"  {'model':<14}" + "".join(f"{_SHOWN[c]:>10}" for c in cols)
+        header = f"  {'model':<14}" + "".join(f"{shown[c]:>10}" for c in cols)
         lines.append(header)
         for _, row in table.iterrows():
             lines.append(f"  {row['model']:<14}" + "".join(
-                f"{row[c]:>10.3f}" if pd.notna(row[c]) else f"{'-':>10}" for c in cols))
+                f"{'-':>10}" if pd.isna(row[c]) else
+                f"{row[c]:>10.1f}" if c in counts else f"{row[c]:>10.3f}" for c in cols))
         if h in run.recovery:
             rec = run.recovery[h]
             lines.append(f"  driver recovery (demo truth): Spearman {rec['spearman']:.2f} over "

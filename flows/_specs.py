@@ -221,12 +221,13 @@ class IndexChoice:
                                      "equal-weight mean of the catalogue's directed indicators.",
                                      column="spec"))
         derived = catalogue_spec(catalogue)
-        head = f"the index spec '{self.spec}' {why}" if why else \
-            "no indicator in the catalogue has a risk direction"
         if derived is None:
-            return None, f"{head}; no index can be derived (no indicator has a risk direction)."
-        return derived, (f"{head}; the index is the equal-weight mean of the catalogue's "
-                         f"{len(derived.indicators)} directed indicators instead.")
+            head = f"the index spec '{self.spec}' {why}, and" if why else ""
+            return None, (f"{head} no indicator in the catalogue has a risk direction, so no "
+                          "index can be derived from it.").strip()
+        return derived, (f"the index spec '{self.spec}' {why}; the index is the equal-weight "
+                         f"mean of the catalogue's {len(derived.indicators)} directed "
+                         "indicators instead.")
 
 
 @dataclass(frozen=True)

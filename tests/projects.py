@@ -82,7 +82,7 @@ def country_year_project(folder, seed: int = 7, workers: int = 1, extra: str = "
                         rng.gamma(2, 200, (n, len(years))), 0.0).round()
     reform_year = rng.integers(first, last + 8, n)
     reform = (years[None, :] >= reform_year[:, None]).astype(float)
-    logit = -3.2 + 0.9 * np.log1p(conflict) / 3 - 0.6 * wealth[:, None] + 1.0 * reform
+    logit = -3.8 + 0.9 * np.log1p(conflict) / 3 - 0.6 * wealth[:, None] + 1.2 * reform
     event = (rng.random((n, len(years))) < 1 / (1 + np.exp(-logit))).astype(int)
     rows, outcome = [], []
     for i, rid in enumerate(ids):
