@@ -280,8 +280,8 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))
-        if project.geometry_note:
-            progress.say(f"      {project.geometry_note}")
+        for line in project.notes():
+            progress.say(f"      {line}")
         index_spec, note = index_choice.resolve(project.catalogue, fallback=True)
         if note:
             progress.say(f"      note: {note}" + ("" if index_spec else " The 'index alone' "

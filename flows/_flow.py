@@ -64,8 +64,8 @@ def validate_task(cfg, progress):
         specs = pipeline.specs_from_config(cfg)
         project = load_project(cfg)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
-        if cfg.demo:
-            progress.say(f"      {project.label}")
+        for line in project.notes():
+            progress.say(f"      {line}")
     return project, specs
 
 

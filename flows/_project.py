@@ -60,6 +60,10 @@ class Project:
         return ("note: the regions have no geometry (a table without polygons), so there are no "
                 "maps, no spatial features and no regions.gpkg/GeoJSON; everything else runs.")
 
+    def notes(self) -> list[str]:
+        """Lines every flow says once after loading: what is skipped, and the demo label."""
+        return [n for n in (self.geometry_note, self.label) if n]
+
     def inputs_text(self) -> str:
         """What the indicator inputs are, in a few words (for progress lines)."""
         if self.observations is None:
@@ -230,8 +234,8 @@ with your own data, then check it with `forewarn validate --config forewarn.toml
 | file | what it holds | format |
 |---|---|---|
 | `forewarn.toml` | the project config: which files, time step, forecast date, horizons, output folder | TOML |
-| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier), transform, valid range, index dimension, whether policy can move it (`lever`) | TOML |
-| `regions.gpkg` | one polygon per region: `region_id` (P-code style), `name`, `parent_id` (the country), `level`; EPSG:4326 | GeoPackage |
+| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier, 0 no direction: models learn it freely, the index leaves it out), transform, valid range, index dimension, whether policy can move it (`lever`) | TOML |
+| `regions.gpkg` | one polygon per region: `region_id` (P-code style), `name`, `parent_id` (the country), `level`; EPSG:4326. A CSV table `region_id, name, parent_id` without geometry works too (no maps or spatial features then) | GeoPackage |
 | `observations.csv` | long table `region_id, indicator, period, value, published`: one value per region, indicator and period (`2015`, `2015-Q1` or `2015-03`); `published` is the date it became public (empty: period end + the catalogue's lag); the same key may appear with several `published` dates (revisions) | CSV, UTF-8 |
 | `outcome.csv` | `region_id, period, value`: 1 when a trafficking surge was recorded in the month, else 0 | CSV, UTF-8 |
 | `crisis_events.csv` | `region_id, start, end, kind, magnitude`: crisis onsets (empty `end` = ongoing; magnitude = people affected) | CSV, UTF-8 |

@@ -160,10 +160,8 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
         feature_spec, model_spec, index_choice = specs_from_config(config)
         project = load_project(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
-        if project.geometry_note:
-            progress.say(f"      {project.geometry_note}")
-        if project.config.demo:
-            progress.say(f"      {DEMO_LABEL}")
+        for line in project.notes():
+            progress.say(f"      {line}")
     with progress.stage(STAGES[1]) as st:
         prepared = prepare(project, as_of, feature_spec, cache_dir=cache_dir)
         st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
