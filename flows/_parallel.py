@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from functools import partial
 
 from threadpoolctl import threadpool_limits
 
@@ -95,20 +94,22 @@ class OriginRunner:
         return results
 
     def _on_dask(self, fn, origins):
-        from distributed import Client, LocalCluster, as_completed
-
         from forewarn.flows._dask import check_address, cluster_kwargs
 
         check_address(self.dask)
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # read on import
+        from distributed import Client, LocalCluster, as_completed
+
         if self.dask == "local":
             cluster = LocalCluster(**cluster_kwargs(min(usable_cores(), len(origins))))
             client = Client(cluster)
         else:
             cluster, client = None, Client(self.dask)
         try:
-            futures = client.map(partial(_one_thread, fn), range(len(origins)), origins,
-                                 pure=False)
+            # The inputs travel to every worker once, not inside the task graph.
+            remote = client.scatter(fn, broadcast=True, hash=False)
+            futures = client.map(_one_thread, [remote] * len(origins), range(len(origins)),
+                                 origins, pure=False)
             for future in as_completed(futures):
                 yield future.result()
         finally:

@@ -59,3 +59,11 @@ def test_a_bad_dask_address_is_refused():
     with pytest.raises(InputError, match=r"--dask.*is 'cluster'; use 'local' or a scheduler "
                        r"address such as tcp://"):
         OriginRunner(dask="cluster")(_slow_first, ORIGINS)
+
+
+def test_origins_on_a_local_dask_cluster_come_back_in_order():
+    lines = []
+    results = OriginRunner(dask="local", say=lines.append)(_slow_first, ORIGINS)
+    assert [year for year, _ in results] == [2010, 2011, 2012, 2013]
+    assert all(threads == 1 for _, threads in results)
+    assert len(lines) == 4 and OriginRunner(dask="local").where(4) == "on Dask (local)"
