@@ -208,7 +208,15 @@ class Leaf:
 def _check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
     where = f"[indicators.{leaf.id}]"
     out = []
-    if leaf.direction not in (1, -1) or isinstance(leaf.direction, bool):
+    if leaf.direction == 0 and not isinstance(leaf.direction, bool):
+        out.append((
+            f"{where} 'direction' is 0: an indicator without a risk direction cannot enter an "
+            "index, which adds indicators up in the direction of risk; leave it out of the "
+            "index (models still use it) or give it 1 (higher is riskier) or -1 (lower is "
+            "riskier).",
+            "direction",
+        ))
+    elif leaf.direction not in (1, -1) or isinstance(leaf.direction, bool):
         out.append((
             f"{where} 'direction' is {leaf.direction!r}; use 1 (higher is riskier) or -1 "
             "(lower is riskier).",

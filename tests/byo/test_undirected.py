@@ -118,3 +118,10 @@ def test_index_choice_falls_back_only_when_not_named(catalogue, tmp_path):
     with pytest.raises(InputError, match=r"uses indicators without a risk direction "
                        r"\(direction = 0\): reform"):
         IndexChoice.from_config({"spec": "free.toml"}, tmp_path).resolve(catalogue)
+
+
+def test_an_index_spec_leaf_without_direction_is_refused_with_the_reason():
+    with pytest.raises(InputError, match=r"\[indicators.reform\] 'direction' is 0: an indicator "
+                       r"without a risk direction cannot enter an index.*leave it out of the "
+                       r"index \(models still use it\)"):
+        Leaf("reform", 0)
