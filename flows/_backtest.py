@@ -106,6 +106,8 @@ class BacktestRun:
     coverage: pd.DataFrame
     recovery: dict
     path: Path | None = None
+    #: Lines said once when the backtest started (what was skipped or derived, and why).
+    notes: tuple = ()
 
 
 class _FromExtra:
@@ -280,12 +282,13 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))
-        for line in project.notes():
-            progress.say(f"      {line}")
         index_spec, note = index_choice.resolve(project.catalogue, fallback=True)
+        notes = [*project.notes()]
         if note:
-            progress.say(f"      note: {note}" + ("" if index_spec else " The 'index alone' "
-                                                  "baseline is left out."))
+            notes.append(f"note: {note}" + ("" if index_spec else " The 'index alone' "
+                                            "baseline is left out."))
+        for line in notes:
+            progress.say(f"      {line}")
         st.detail = f"{len(project.regions)} regions"
     overall, per_origin, predictions, coverage, recovery = [], [], [], [], {}
     for h in config.horizons:
@@ -317,7 +320,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
             st.detail = _summary_line(result.overall)
     run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
                       pd.concat(predictions, ignore_index=True),
-                      pd.concat(coverage, ignore_index=True), recovery)
+                      pd.concat(coverage, ignore_index=True), recovery, notes=tuple(notes))
     with progress.stage("publish") as st:
         run.path = _publish(run, config, out or config.output_dir, feature_spec, model_spec,
                             spec)
@@ -423,6 +426,7 @@ def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec
             "backtest": spec.__dict__, "driver_recovery": {str(k): v for k, v in
                                                            run.recovery.items()},
             "as_of": str(pd.Timestamp(as_of).date()),
+            "notes": list(run.notes),
         })
         (d / "summary.txt").write_text(format_summary(run) + "\n", encoding="utf-8")
         (d / "driver_recovery.json").write_text(json.dumps(

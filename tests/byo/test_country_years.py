@@ -4,6 +4,8 @@ regions table without geometry, no index spec that fits, and a backtest over sev
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,6 +113,12 @@ def test_backtest_derives_the_index_baseline_and_counts_events_in_the_top_k(back
     # A constant forecast catches k / n of the events, as chance would.
     assert overall.loc["base_rate", "top6_caught"] == pytest.approx(
         overall.loc["base_rate", "events"] * 6 / 24)
+    assert len(run.notes) == 2
+    assert run.notes[0].startswith("note: the regions have no geometry")
+    assert run.notes[1].startswith("note: the index spec 'demo' uses indicators absent")
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["notes"] == list(run.notes)
+    assert manifest["backtest"]["top_k"] == [3, 6]
     summary = (run.path / "summary.txt").read_text()
     assert "in top 3" in summary and "top 6 %" in summary
     assert "top3_caught" in pd.read_csv(run.path / "metrics.csv").columns
