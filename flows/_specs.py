@@ -215,11 +215,12 @@ class IndexChoice:
         if spec is not None and why is None:
             return spec, None
         if not fallback:
+            fix = ("leave them out of the index spec or give them a direction in the catalogue"
+                   if "without a risk direction" in why else "add them to the catalogue")
             raise InputError(Problem("config [index]", f"the index spec '{self.spec}' {why}. "
-                                     "Add them to the catalogue (with a direction), name another "
-                                     "[index] spec, or set spec = \"catalogue\" for the "
-                                     "equal-weight mean of the catalogue's directed indicators.",
-                                     column="spec"))
+                                     f"{fix[0].upper()}{fix[1:]}, name another [index] spec, or "
+                                     "set spec = \"catalogue\" for the equal-weight mean of the "
+                                     "catalogue's directed indicators.", column="spec"))
         derived = catalogue_spec(catalogue)
         if derived is None:
             head = f"the index spec '{self.spec}' {why}, and" if why else ""

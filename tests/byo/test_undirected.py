@@ -106,7 +106,8 @@ def test_index_choice_falls_back_only_when_not_named(catalogue, tmp_path):
                          "indicators instead.")
     named = IndexChoice.from_config({"spec": "demo"}, tmp_path)
     with pytest.raises(InputError, match=r"the index spec 'demo' uses indicators absent from "
-                       r"the catalogue: .*set spec = \"catalogue\""):
+                       r"the catalogue: .*\. Add them to the catalogue, name another \[index\] "
+                       r"spec, or set spec = \"catalogue\""):
         named.resolve(catalogue)
     spec, note = named.resolve(catalogue, fallback=True)  # the backtest baseline never fails
     assert spec.name == "catalogue" and note
@@ -116,7 +117,8 @@ def test_index_choice_falls_back_only_when_not_named(catalogue, tmp_path):
         '[index]\nname = "f"\nroot = "r"\n[nodes.r]\nchildren = ["reform"]\n'
         '[indicators.reform]\ndirection = 1\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"uses indicators without a risk direction "
-                       r"\(direction = 0\): reform"):
+                       r"\(direction = 0\): reform. Leave them out of the index spec or give "
+                       r"them a direction in the catalogue, name another \[index\] spec"):
         IndexChoice.from_config({"spec": "free.toml"}, tmp_path).resolve(catalogue)
 
 
