@@ -52,6 +52,7 @@ from forewarn.features._transforms import (
     rolling_mean,
 )
 from forewarn.features._validate import (
+    has_geometry,
     read_regions,
     validate_crisis_events,
     validate_observations,
@@ -63,10 +64,11 @@ __all__ = [
     "TRANSFORMS", "TRUE_EFFECTS",
     "Catalogue", "DemoWorld", "Design", "FeatureSpec", "GridWorld", "Indicator",
     "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
-    "contiguity", "crisis_context", "demo_catalogue", "dense_observations", "detection_rate",
-    "design_matrix",
-    "grid_crisis_events", "growth", "imputed_share", "lag", "level", "load_catalogue", "log1p",
-    "make_demo_world", "make_grid_world", "make_target", "outcome_events", "count_surges", "open_cube", "panel_age", "panel_age_dense",
+    "contiguity", "count_surges", "crisis_context", "demo_catalogue", "dense_observations",
+    "design_matrix", "detection_rate", "grid_crisis_events", "growth", "has_geometry",
+    "imputed_share", "lag", "level", "load_catalogue", "log1p", "make_demo_world",
+    "make_grid_world", "make_target", "open_cube", "outcome_events", "panel_age",
+    "panel_age_dense",
     "panel_times", "parse_periods", "per_capita", "read_regions", "relative_to_history",
     "resolve_vintages", "rolling_max", "rolling_mean", "spatial_lag",
     "validate_crisis_events", "validate_observations", "validate_outcome", "write_cube",

@@ -39,8 +39,10 @@ class Indicator:
     publication_lag_days : int
         Days from the end of a period until its value is published, used when an observation
         gives no ``published`` date. [days]
-    direction : {1, -1}
-        +1 when a higher value means higher risk, -1 when lower is riskier.
+    direction : {1, -1, 0}
+        +1 when a higher value means higher risk, -1 when lower is riskier, 0 when neither
+        way is defensibly riskier (a region dummy, a time trend, a reform or coverage flag):
+        models then learn its effect unconstrained, and it cannot enter a composite index.
     transform : {"none", "log", "per_capita"}
         Transform applied before scaling and modelling.
     valid_min, valid_max : float
@@ -108,9 +110,10 @@ def _check_entry(ind: Indicator) -> list[str]:
         out.append(
             f"'frequency' is {ind.frequency!r}; use one of {', '.join(map(repr, FREQUENCIES))}."
         )
-    if ind.direction not in (1, -1):
+    if ind.direction not in (1, -1, 0):
         out.append(
-            f"'direction' is {ind.direction!r}; use 1 (higher is riskier) or -1 (lower is riskier)."
+            f"'direction' is {ind.direction!r}; use 1 (higher is riskier), -1 (lower is riskier) "
+            "or 0 (no risk direction: the models learn its effect freely, the index leaves it out)."
         )
     if ind.transform not in TRANSFORMS:
         out.append(f"'transform' is {ind.transform!r}; use one of {', '.join(map(repr, TRANSFORMS))}.")

@@ -121,8 +121,11 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
         return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
 
 
-def backtest(config=None, out=None, quiet=True):
-    """Run the rolling-origin backtest flow; return its tables (and where they were written)."""
+def backtest(config=None, out=None, quiet=True, dask=None):
+    """Run the rolling-origin backtest flow; return its tables (and where they were written).
+
+    Origins run side by side in worker processes (config ``[backtest] workers``), or with
+    ``dask`` ("local" or a scheduler address) on a Dask cluster; the tables are the same."""
     from forewarn.flows._prefect import configure_prefect
 
     cfg = resolve_config(config)
@@ -131,4 +134,4 @@ def backtest(config=None, out=None, quiet=True):
     from forewarn.flows._flow import run_backtest
 
     with output_lock(out_dir, say=None if quiet else _say), thread_limits():
-        return run_backtest(cfg, out=out_dir, quiet=quiet)
+        return run_backtest(cfg, out=out_dir, quiet=quiet, dask=dask)

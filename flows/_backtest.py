@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from forewarn.errors import InputError, Problem
 from forewarn.features import make_target
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._config import Config
+from forewarn.flows._parallel import OriginRunner
 from forewarn.flows._pipeline import (
     horizon_steps,
     prepare,
@@ -50,6 +52,13 @@ class BacktestSpec:
         "elastic_net" by default, "detection_aware" when named (it needs catalogue roles).
     allow_overlap : bool
         Accept origins closer than the horizon (events then count at several origins).
+    top_k : tuple of int
+        Sizes k of the "events in each period's top k" measures: how many events fell among
+        the k regions ranked riskiest at their origin. [regions]
+    workers : int
+        Origins run at once, each in its own process (0: as many as the cores this process
+        may use, at most one per origin; 1: one after the other). Results are identical
+        either way. With ``--dask`` the origins run on the Dask cluster instead. [-]
     """
 
     first_origin: str | None = None
@@ -58,21 +67,36 @@ class BacktestSpec:
     min_train_months: int = 36
     models: tuple = _MODEL_KINDS
     allow_overlap: bool = False
+    top_k: tuple = (10, 20, 30)
+    workers: int = 0
 
     @classmethod
     def from_config(cls, table: dict) -> BacktestSpec:
+        where = "config [backtest]"
         allowed = ("first_origin", "last_origin", "step_months", "min_train_months", "models",
-                   "allow_overlap")
-        problems = _unknown(table, allowed, "config [backtest]")
+                   "allow_overlap", "top_k", "workers")
+        problems = _unknown(table, allowed, where)
         models = tuple(table.get("models", _MODEL_KINDS))
         for m in models:
             if m not in _ALL_KINDS:
-                problems.append(Problem("config [backtest]", f"'models' names {m!r}; use "
+                problems.append(Problem(where, f"'models' names {m!r}; use "
                                         f"{', '.join(map(repr, _ALL_KINDS))} (any of them).",
                                         column="models"))
+        top_k = table.get("top_k", list(cls.top_k))
+        if not (isinstance(top_k, list) and top_k and all(
+                isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in top_k)):
+            problems.append(Problem(where, f"'top_k' is {top_k!r}; give a list of whole numbers "
+                                    ">= 1, e.g. [30] (events among the 30 riskiest regions of "
+                                    "each period).", column="top_k"))
+        workers = table.get("workers", cls.workers)
+        if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 0):
+            problems.append(Problem(where, f"'workers' is {workers!r}; use a whole number: 0 "
+                                    "for one process per available core, 1 for one origin "
+                                    "after the other, or more.", column="workers"))
         if problems:
             raise InputError(problems)
-        return cls(**{**{k: v for k, v in table.items() if k != "models"}, "models": models})
+        return cls(**{**{k: v for k, v in table.items() if k not in ("models", "top_k")},
+                      "models": models, "top_k": tuple(sorted(set(top_k)))})
 
 
 @dataclass
@@ -88,6 +112,8 @@ class BacktestRun:
     #: Per horizon and origin: region-periods left out of training (``train_unknown``) and of
     #: scoring (``test_unknown``, of ``test_rows`` scored) because their outcome is unknown.
     left_out: pd.DataFrame | None = None
+    #: Lines said once when the backtest started (what was skipped or derived, and why).
+    notes: tuple = ()
 
 
 class _FromExtra:
@@ -178,8 +204,7 @@ def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Serie
     return target.to_series()
 
 
-def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle, progress,
-               left_out=None):
+def _make_data(project, feature_spec, model_spec, index_spec, horizon, oracle):
     """``make_data(origin)``: everything as known at the end of the origin month, plus the truth
     of the test window for scoring. ``left_out`` (a list) receives, per origin, the
     region-periods left out of training and of scoring because their outcome is unknown."""
@@ -195,31 +220,20 @@ def _make_data(project, feature_spec, model_spec, index_choice, horizon, oracle,
         y_test = truth.reindex(X_test.index)
         keep = y_test.notna().to_numpy()
         X_test, y_test = X_test[keep], y_test[keep].astype(int)
-        extra = _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle)
-        unknown = ""
-        if left_out is not None:
-            left_out.append({"origin": pd.Timestamp(origin), "horizon": horizon,
-                             "train_unknown": trained.n_unknown,
-                             "test_unknown": int((~keep).sum()), "test_rows": int(keep.sum())})
-            if trained.n_unknown or not keep.all():
-                unknown = (f"; outcome unknown, left out: {trained.n_unknown:,} training, "
-                           f"{int((~keep).sum()):,} test rows")
-        progress.say(f"      origin {pd.Timestamp(origin):%Y-%m}: {len(trained.X_train):,} "
-                     f"training rows, {int(y_test.sum())} events in the next {horizon} "
-                     f"months{unknown}")
+        extra = _extra(project, prepared, trained, index_spec, horizon, model_spec, oracle)
+        # Carried to the main process with the origin's predictions (see _describe).
+        extra.attrs["left_out"] = {"origin": pd.Timestamp(origin), "horizon": horizon,
+                                   "train_unknown": trained.n_unknown,
+                                   "test_unknown": int((~keep).sum()),
+                                   "test_rows": int(keep.sum())}
         return trained.X_train, trained.y_train, X_test, y_test, extra
 
     return make
 
 
-def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle):
-    """Side columns for the baselines: last observed outcome, index score, oracle."""
-    from forewarn.index import compute_index, fit_bounds
-
-    spec = index_choice.load()
-    data = prepared.panel[list(spec.indicators)]
-    index = compute_index(data, spec, fit_bounds(data, spec))["index_score"].to_series()
-    index.index = index.index.set_names(["region", "time"])
+def _extra(project, prepared, trained, index_spec, horizon, model_spec, oracle):
+    """Side columns for the baselines: last observed outcome, index score (without an index
+    spec, NaN: that baseline is then not run), oracle."""
     known = trained.known_until
     times = pd.DatetimeIndex(prepared.features["time"].values)
     past = make_target(project.outcome, times, horizon_steps(horizon, project.config.frequency),
@@ -237,10 +251,23 @@ def _extra(project, prepared, trained, index_choice, horizon, model_spec, oracle
     keys = pd.MultiIndex.from_arrays([rows.get_level_values("region"),
                                       ordinal_to_timestamp(last_end)])
     extra = pd.DataFrame({"last_outcome": lookup.reindex(keys).to_numpy(),
-                          "index_score": index.reindex(rows).to_numpy()}, index=rows)
+                          "index_score": _index_scores(prepared, index_spec, rows)}, index=rows)
     if oracle is not None:
         extra["oracle"] = oracle.reindex(rows).to_numpy()
     return extra[~extra.index.duplicated()]
+
+
+def _index_scores(prepared, index_spec, rows) -> np.ndarray:
+    """The composite index of every row (bounds fitted on the as-of panel); NaN without a spec."""
+    from forewarn.index import compute_index, fit_bounds
+
+    if index_spec is None:
+        return np.full(len(rows), np.nan)
+    data = prepared.panel[list(index_spec.indicators)]
+    index = compute_index(data, index_spec, fit_bounds(data, index_spec))["index_score"]
+    index = index.to_series()
+    index.index = index.index.set_names(["region", "time"])
+    return index.reindex(rows).to_numpy()
 
 
 def _oracle_series(project, horizon):
@@ -294,13 +321,15 @@ def _driver_group(feature, meta):
             "protection_coverage": "protection_coverage"}.get(indicator)
 
 
-def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
+def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> BacktestRun:
     """Run the rolling-origin backtest for every configured horizon and model; publish tables.
 
     For each origin the panel is rebuilt as of the end of that month (vintages respected),
     models train on targets fully observed by then, and forecasts are scored on what happened
     next. Baselines: base rate, persistence (last observed outcome), the composite index alone;
-    on the demo world also the generator's true probabilities (the oracle).
+    on the demo world also the generator's true probabilities (the oracle). Origins run side
+    by side in worker processes (``[backtest] workers``), or on Dask with ``dask`` ("local" or
+    a scheduler address), with the same tables as one after the other.
     """
     from forewarn.models import BaseRate, Persistence, ScoreAlone, rolling_origin_backtest
 
@@ -313,14 +342,24 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))
+        index_spec, note = index_choice.resolve(project.catalogue, fallback=True)
+        notes = [*project.notes()]
+        if note:
+            notes.append(f"note: {note}" + ("" if index_spec else " The 'index alone' "
+                                            "baseline is left out."))
+        for line in notes:
+            progress.say(f"      {line}")
         st.detail = f"{len(project.regions)} regions"
     overall, per_origin, predictions, coverage, recovery, left_out = [], [], [], [], {}, []
     for h in config.horizons:
         windows = _windows(config, spec, h, project)
-        with progress.stage(f"{h}-month horizon: {len(windows.origins)} origins "
-                            f"{windows.origins[0]:%Y-%m} to {windows.origins[-1]:%Y-%m}") as st:
+        runner = OriginRunner(spec.workers, dask, say=progress.say, describe=partial(
+            _describe, horizon=h, left_out=left_out))
+        n = len(windows.origins)
+        with progress.stage(f"{h}-month horizon: {n} origins {windows.origins[0]:%Y-%m} to "
+                            f"{windows.origins[-1]:%Y-%m}, {runner.where(n)}") as st:
             oracle = _oracle_series(project, h)
-            baselines = [BaseRate(), Persistence(), ScoreAlone()]
+            baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if index_spec else [])
             if oracle is not None:
                 baselines.append(_FromExtra("oracle", "oracle"))
             directions = _directions(project, feature_spec, windows.origins[0])
@@ -330,9 +369,9 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
                                         directions, project.config.seed, h,
                                         12 if config.frequency == "annual" else 1, roles)
                          for kind in spec.models}
-            make = _make_data(project, feature_spec, model_spec, index_choice, h, oracle,
-                              progress, left_out)
-            result = rolling_origin_backtest(windows, make, factories, baselines)
+            make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle)
+            result = rolling_origin_backtest(windows, make, factories, baselines,
+                                             k=spec.top_k, map_origins=runner)
             true_p = _true_surge_series(project, h)
             found = result.predictions
             if true_p is not None:
@@ -349,7 +388,8 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
                       pd.concat(predictions, ignore_index=True),
                       pd.concat(coverage, ignore_index=True), recovery,
-                      left_out=pd.DataFrame(left_out, columns=_LEFT_OUT_COLUMNS))
+                      left_out=pd.DataFrame(left_out, columns=_LEFT_OUT_COLUMNS),
+                      notes=tuple(notes))
     with progress.stage("publish") as st:
         run.path = _publish(run, config, out or config.output_dir, feature_spec, model_spec,
                             spec)
@@ -357,6 +397,21 @@ def run_backtest_plain(config: Config, out=None, quiet=False) -> BacktestRun:
     if not quiet:
         print(format_summary(run), flush=True)
     return run
+
+
+def _describe(frame: pd.DataFrame, horizon: int, left_out: list | None = None) -> str:
+    """One finished origin in a few words: training rows, events in its test window and the
+    region-periods left out for an unknown outcome (recorded in ``left_out``)."""
+    first = frame[frame["model"] == frame["model"].iloc[0]]
+    text = (f"{frame.attrs.get('train_rows', 0):,} training rows, {int(first['y'].sum())} "
+            f"events in the next {horizon} months")
+    gone = frame.attrs.get("left_out")
+    if gone is not None and left_out is not None:
+        left_out.append(gone)
+        if gone["train_unknown"] or gone["test_unknown"]:
+            text += (f"; outcome unknown, left out: {gone['train_unknown']:,} training, "
+                     f"{gone['test_unknown']:,} test rows")
+    return text
 
 
 def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_months: int,
@@ -436,9 +491,8 @@ def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
 
 _SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier",
           "log_loss": "log loss", "calibration_slope": "cal slope",
-          "calibration_intercept": "cal icpt", "top10_share": "top 10", "top20_share": "top 20",
-          "top30_share": "top 30", "coverage": "coverage", "roc_auc_true": "AUC true",
-          "average_precision_true": "AP true"}
+          "calibration_intercept": "cal icpt", "coverage": "coverage",
+          "roc_auc_true": "AUC true", "average_precision_true": "AP true"}
 
 
 _LEFT_OUT_COLUMNS = ["origin", "horizon", "train_unknown", "test_unknown", "test_rows"]
@@ -457,6 +511,16 @@ def _left_out_line(left_out: pd.DataFrame | None, horizon: int) -> str | None:
             f"{train:,} training rows summed over {len(rows)} origins")
 
 
+def _shown(overall: pd.DataFrame) -> dict:
+    """Columns of the summary: the fixed measures, then events and each top k (count, share)."""
+    ks = sorted(int(c[3:-7]) for c in overall if c.startswith("top") and c.endswith("_caught"))
+    tops = {}
+    for k in ks:
+        tops[f"top{k}_caught"] = f"in top {k}"
+        tops[f"top{k}_share"] = f"top {k} %"
+    return {**_SHOWN, **({"events": "events"} if ks else {}), **tops}
+
+
 def _summary_line(overall: pd.DataFrame) -> str:
     auc = overall[overall["metric"] == "roc_auc"].set_index("model")["value"]
     return "ROC-AUC " + ", ".join(f"{m} {v:.3f}" for m, v in auc.items())
@@ -466,15 +530,19 @@ def format_summary(run: BacktestRun) -> str:
     """The overall metrics as a plain-text table, per horizon, models then baselines."""
     lines = ["", "Backtest, all origins pooled. Higher is better except Brier and log loss; a "
              "calibration slope of 1 and intercept of 0 are ideal;",
-             "top k = share of the events that fell in the k regions ranked riskiest."]
-    cols = [c for c in _SHOWN if c in run.overall]
+             "in top k = events that fell among the k regions ranked riskiest at their origin "
+             "(summed over origins), top k % = their share of all events."]
+    shown = _shown(run.overall)
+    cols = [c for c in shown if c in run.overall]
+    counts = {c for c in cols if c == "events" or c.endswith("_caught")}
     for h, table in run.overall.groupby("horizon"):
         lines.append(f"\n  {h}-month horizon")
-        header = f"  {'model':<14}" + "".join(f"{_SHOWN[c]:>10}" for c in cols)
+        header = f"  {'model':<14}" + "".join(f"{shown[c]:>10}" for c in cols)
         lines.append(header)
         for _, row in table.iterrows():
             lines.append(f"  {row['model']:<14}" + "".join(
-                f"{row[c]:>10.3f}" if pd.notna(row[c]) else f"{'-':>10}" for c in cols))
+                f"{'-':>10}" if pd.isna(row[c]) else
+                f"{row[c]:>10.1f}" if c in counts else f"{row[c]:>10.3f}" for c in cols))
         unknown = _left_out_line(run.left_out, h)
         if unknown:
             lines.append(unknown)
@@ -523,6 +591,7 @@ def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec
             "driver_recovery": {str(k): v for k, v in
                                                            run.recovery.items()},
             "as_of": str(pd.Timestamp(as_of).date()),
+            "notes": list(run.notes),
         })
         (d / "summary.txt").write_text(format_summary(run) + "\n", encoding="utf-8")
         (d / "driver_recovery.json").write_text(json.dumps(

@@ -6,7 +6,7 @@ import os
 
 from forewarn.errors import InputError, Problem
 
-__all__ = ["dask_flow_options", "cluster_kwargs"]
+__all__ = ["dask_flow_options", "cluster_kwargs", "check_address"]
 
 
 def cluster_kwargs(n_workers: int | None = None) -> dict:
@@ -25,12 +25,17 @@ def dask_flow_options(dask: str) -> dict:
     """
     from prefect_dask import DaskTaskRunner
 
+    check_address(dask)
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     if dask == "local":
         runner = DaskTaskRunner(cluster_kwargs=cluster_kwargs())
-    elif dask.startswith(("tcp://", "tls://")):
-        runner = DaskTaskRunner(address=dask)
     else:
+        runner = DaskTaskRunner(address=dask)
+    return {"task_runner": runner}
+
+
+def check_address(dask: str) -> None:
+    """Refuse a ``--dask`` value that is neither ``"local"`` nor a scheduler address."""
+    if dask != "local" and not dask.startswith(("tcp://", "tls://")):
         raise InputError(Problem("--dask", f"is {dask!r}; use 'local' or a scheduler address "
                                  "such as tcp://10.0.0.5:8786.", column="dask"))
-    return {"task_runner": runner}

@@ -63,8 +63,8 @@ def validate_task(cfg, progress):
     with progress.stage(_run.STAGES[0]) as st:
         specs, project = check_inputs(cfg)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
-        if cfg.demo:
-            progress.say(f"      {project.label}")
+        for line in project.notes():
+            progress.say(f"      {line}")
     return project, specs
 
 
@@ -177,23 +177,25 @@ def run_forecast(config=None, as_of=None, out=None, dask=None, quiet=False):
 
 @flow(name="forewarn-backtest", log_prints=False)
 def backtest_flow(config: str | None = None, out: str | None = None,
-                  quiet: bool = True) -> str:
+                  quiet: bool = True, dask: str | None = None) -> str:
     """Rolling-origin backtest of the configured model against baselines; returns the table's
     path."""
     from forewarn.flows._backtest import run_backtest_plain
 
-    result = run_backtest_plain(resolve_config(config), out, quiet=quiet)
+    result = run_backtest_plain(resolve_config(config), out, quiet=quiet, dask=dask)
     return str(result.path)
 
 
 @flow(name="forewarn-backtest", log_prints=False)
-def _backtest_flow_result(config=None, out=None, quiet=False):
+def _backtest_flow_result(config=None, out=None, quiet=False, dask=None):
     """The same flow returning the whole result (for the Python API and the CLI)."""
     from forewarn.flows._backtest import run_backtest_plain
 
-    return run_backtest_plain(resolve_config(config), out, quiet=quiet)
+    return run_backtest_plain(resolve_config(config), out, quiet=quiet, dask=dask)
 
 
-def run_backtest(config=None, out=None, quiet=False):
-    """Run the backtest flow; return its :class:`~forewarn.flows._backtest.BacktestRun`."""
-    return _backtest_flow_result(config, out, quiet)
+def run_backtest(config=None, out=None, quiet=False, dask=None):
+    """Run the backtest flow; return its :class:`~forewarn.flows._backtest.BacktestRun`.
+
+    With ``dask`` ("local" or a scheduler address) the origins run on Dask."""
+    return _backtest_flow_result(config, out, quiet, dask)

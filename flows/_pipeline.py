@@ -161,21 +161,25 @@ def _is_step_end(day, step):
     return nxt.day == 1 and (step == 1 or nxt.month == 1)
 
 
-def compute_index_at_origin(project: Project, prepared: Prepared, index_choice: IndexChoice):
+def compute_index_at_origin(project: Project, prepared: Prepared, index_choice: IndexChoice,
+                            say=None):
     """The composite index for every region at the origin, with frozen bounds and reliability.
 
     Bounds are fitted on the whole as-of panel (every region and month up to the origin), so
-    one region's value never moves another's score at this origin.
+    one region's value never moves another's score at this origin. When the config names no
+    index spec and the default does not fit the catalogue, the index is the catalogue's
+    (:func:`forewarn.index.catalogue_spec`) and ``say`` is given one line saying so.
     """
     from forewarn.index import compute_index, fit_bounds
 
-    spec = index_choice.load()
+    spec, note = index_choice.resolve(project.catalogue)
+    if spec is None:
+        raise InputError(Problem("index", f"{note} A run needs an index: give at least one "
+                                 "indicator direction 1 or -1 in the catalogue, or name an "
+                                 "[index] spec."))
+    if note and say is not None:
+        say(f"      note: {note}")
     needed = list(spec.indicators)
-    missing = [i for i in needed if i not in prepared.panel]
-    if missing:
-        raise InputError(Problem("index", f"the index spec '{index_choice.spec}' uses indicators "
-                                 f"absent from the catalogue: {', '.join(missing)}. Add them to "
-                                 "the catalogue or use another [index] spec."))
     data = prepared.panel[needed]
     bounds = fit_bounds(data, spec)
     at_origin = data.sel(time=prepared.origin)

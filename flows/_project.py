@@ -21,6 +21,7 @@ from forewarn.features._catalogue import Catalogue, load_catalogue
 from forewarn.features._demo import DEMO_LABEL, make_demo_world
 from forewarn.features._dense import open_cube
 from forewarn.features._validate import (
+    has_geometry,
     read_regions,
     to_text,
     validate_crisis_events,
@@ -50,6 +51,18 @@ class Project:
     def label(self) -> str | None:
         """The demo label every output carries, or None for real data."""
         return DEMO_LABEL if self.config.demo else None
+
+    @property
+    def geometry_note(self) -> str | None:
+        """The one line saying what is skipped when the regions have no geometry (else None)."""
+        if has_geometry(self.regions):
+            return None
+        return ("note: the regions have no geometry (a table without polygons), so there are no "
+                "maps, no spatial features and no regions.gpkg/GeoJSON; everything else runs.")
+
+    def notes(self) -> list[str]:
+        """Lines every flow says once after loading: what is skipped, and the demo label."""
+        return [n for n in (self.geometry_note, self.label) if n]
 
     def inputs_text(self) -> str:
         """What the indicator inputs are, in a few words (for progress lines)."""
@@ -103,6 +116,8 @@ class Project:
         if self.crisis_events is not None:
             kinds = self.crisis_events["kind"].value_counts().to_dict()
             lines.append("crisis events: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
+        if self.geometry_note:
+            lines.append(self.geometry_note)
         if self.config.demo:
             lines.append(DEMO_LABEL)
         return lines
@@ -150,6 +165,8 @@ def load_project(config: Config | None = None) -> Project:
     if catalogue is None:
         catalogue = attempt(load_catalogue, config.catalogue)
     regions = attempt(read_regions, sources["regions"])
+    if regions is not None and not has_geometry(regions):
+        problems += _needs_geometry(config)
     ids = None if regions is None else regions.index
     observations = cube = None
     if catalogue is not None and config.cube is not None and ids is not None:
@@ -196,6 +213,26 @@ def _conflicts_between_files(parts, sources, limit: int = 20) -> list[Problem]:
     return out
 
 
+def _needs_geometry(config: Config) -> list[Problem]:
+    """What the config asks for that needs region polygons, for a regions table without them."""
+    where = str(config.path or "config")
+    source = Path(config.regions).name if config.regions is not None else "the regions"
+    out = []
+    splag = config.section("features").get("spatial_lag")
+    if splag:
+        out.append(Problem(where, f"[features] 'spatial_lag' is {splag!r} but {source} has no "
+                           "geometry, so no region has neighbours; set spatial_lag = [] or give "
+                           "a regions file with polygons (GeoPackage, GeoJSON, Shapefile or "
+                           "GeoParquet).", column="spatial_lag"))
+    maps = config.section("report").get("maps")
+    if maps in ("all", "overview"):
+        out.append(Problem(where, f"[report] 'maps' is {maps!r} but {source} has no geometry, "
+                           "so there is nothing to draw; set maps = \"none\" (the report then "
+                           "lists regions without a map) or give a regions file with polygons.",
+                           column="maps"))
+    return out
+
+
 def input_hashes(config: Config) -> dict[str, str]:
     """SHA-256 of every input file (for the run manifest); the demo world is named by its seed."""
     if config.embedded:
@@ -236,8 +273,8 @@ with your own data, then check it with `forewarn validate --config forewarn.toml
 | file | what it holds | format |
 |---|---|---|
 | `forewarn.toml` | the project config: which files, time step, forecast date, horizons, output folder | TOML |
-| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier), transform, valid range, index dimension, whether policy can move it (`lever`), what it drives in the detection-aware model (`role`: risk, detection or both) | TOML |
-| `regions.gpkg` | one polygon per region: `region_id` (P-code style), `name`, `parent_id` (the country), `level`; EPSG:4326 | GeoPackage |
+| `catalogue.toml` | one `[indicators.<id>]` table per indicator: label, unit, source, licence, frequency, publication lag, direction (+1 higher is riskier, -1 lower is riskier, 0 no direction: models learn it freely, the index leaves it out), transform, valid range, index dimension, whether policy can move it (`lever`) | TOML |
+| `regions.gpkg` | one polygon per region: `region_id` (P-code style), `name`, `parent_id` (the country), `level`; EPSG:4326. A CSV table `region_id, name, parent_id` without geometry works too (no maps or spatial features then) | GeoPackage |
 | `observations.csv` | long table `region_id, indicator, period, value, published`: one value per region, indicator and period (`2015`, `2015-Q1` or `2015-03`); `published` is the date it became public (empty: period end + the catalogue's lag); the same key may appear with several `published` dates (revisions) | CSV, UTF-8 |
 | `outcome.csv` | `region_id, period, value`: 1 when a trafficking surge was recorded in the month, else 0 | CSV, UTF-8 |
 | `crisis_events.csv` | `region_id, start, end, kind, magnitude`: crisis onsets (empty `end` = ongoing; magnitude = people affected) | CSV, UTF-8 |
@@ -286,8 +323,6 @@ def _catalogue_toml(catalogue: Catalogue) -> str:
 
 def _empty_target(directory) -> Path:
     """``directory`` as a Path, refused when it exists and holds anything."""
-    from forewarn.errors import Problem
-
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise InputError(Problem(directory, "exists and is not empty; choose a new folder so "

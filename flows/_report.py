@@ -7,18 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn.features import has_geometry
 from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._publish import latest_run
 from forewarn.reports import ReportData, write_exports, write_maps, write_report
 
 __all__ = ["report_data", "write_run_reports"]
 
-_BACKTEST_NAMES = {"top10_share": "top10", "top20_share": "top20", "top30_share": "top30"}
-
-
 def _parents(regions):
     """Parent outlines (countries / sub-regions), dissolved from the regions themselves."""
-    if regions["parent_id"].isna().any():
+    if regions["parent_id"].isna().any() or not has_geometry(regions):
         return None
     parents = regions.dissolve(by="parent_id")[["geometry"]]
     parents.index.name = "region_id"
@@ -33,7 +31,9 @@ def _backtest_tables(out_dir: Path, kind: str):
     folder = latest_run(out_dir, "latest-backtest")
     if folder is None or not (folder / "metrics.parquet").is_file():
         return None, None
-    metrics = pd.read_parquet(folder / "metrics.parquet").rename(columns=_BACKTEST_NAMES)
+    metrics = pd.read_parquet(folder / "metrics.parquet")
+    metrics = metrics.rename(columns=lambda c: c[:-6] if c.startswith("top") and
+                             c.endswith("_share") else c)
     calibration = None
     predictions = folder / "predictions.parquet"
     if predictions.is_file():

@@ -178,8 +178,8 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
     with progress.stage(STAGES[0]) as st:
         (feature_spec, model_spec, index_choice), project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
-        if project.config.demo:
-            progress.say(f"      {DEMO_LABEL}")
+        for line in project.notes():
+            progress.say(f"      {line}")
     with progress.stage(STAGES[1]) as st:
         prepared = prepare(project, as_of, feature_spec, cache_dir=cache_dir)
         st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
@@ -192,7 +192,8 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                   cache_dir) -> RunResult:
     """Index, training, scoring and explanation for a prepared origin."""
     with progress.stage(STAGES[2]) as st:
-        spec, bounds, result = compute_index_at_origin(project, prepared, index_choice)
+        spec, bounds, result = compute_index_at_origin(project, prepared, index_choice,
+                                                      say=progress.say)
         index = _index_table(result)
         st.detail = f"index '{spec.name}', {int(index['low_reliability'].sum())} regions " \
                     "flagged for low reliability"

@@ -176,9 +176,15 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class IndexChoice:
-    """Which index hierarchy to compute: a shipped spec by name or a TOML file."""
+    """Which index hierarchy to compute: a shipped spec by name, a TOML file or ``"catalogue"``.
+
+    ``"catalogue"`` is the equal-weight mean of the catalogue's directed indicators
+    (:func:`forewarn.index.catalogue_spec`). ``given`` says whether the config named the spec;
+    when it did not, a default that does not fit the catalogue gives way to the catalogue index.
+    """
 
     spec: str = "demo"
+    given: bool = True
 
     @classmethod
     def from_config(cls, table: dict, base: Path | None) -> IndexChoice:
@@ -186,18 +192,81 @@ class IndexChoice:
         if problems:
             raise InputError(problems)
         spec = table.get("spec", "demo")
-        if spec not in ("demo", "inform") and base is not None:
+        if spec not in ("demo", "inform", "catalogue") and base is not None:
             spec = str((base / spec).resolve())
-        return cls(spec)
+        return cls(spec, "spec" in table)
 
-    def load(self):
-        from forewarn.index import demo_spec, inform_spec, load_index_spec
+    def load(self, catalogue=None):
+        """The index spec; ``catalogue`` is needed (and used) only for ``"catalogue"``."""
+        from forewarn.index import catalogue_spec, demo_spec, inform_spec, load_index_spec
 
         if self.spec == "demo":
             return demo_spec()
         if self.spec == "inform":
             return inform_spec()
+        if self.spec == "catalogue":
+            spec = catalogue_spec(catalogue)
+            if spec is None:
+                raise InputError(Problem("config [index]", "'spec' is 'catalogue' but no "
+                                         "indicator in the catalogue has a risk direction (1 or "
+                                         "-1); give some a direction or name an index spec.",
+                                         column="spec"))
+            return spec
         return load_index_spec(self.spec)
+
+    def misfit(self, spec, catalogue) -> str | None:
+        """Why ``spec`` cannot be computed from ``catalogue`` (None when it can)."""
+        missing = [i for i in spec.indicators if i not in catalogue]
+        if missing:
+            return (f"uses indicators absent from the catalogue: {', '.join(missing[:8])}"
+                    f"{', ...' if len(missing) > 8 else ''}")
+        free = [i for i in spec.indicators if catalogue[i].direction == 0]
+        if free:
+            return f"uses indicators without a risk direction (direction = 0): {', '.join(free)}"
+        return None
+
+    def resolve(self, catalogue, fallback: bool | None = None):
+        """The index spec to compute for ``catalogue``, and a note when it is not this choice.
+
+        With ``fallback`` (default: when the config named no spec) a spec that does not fit the
+        catalogue gives way to the catalogue index, which is None when no indicator has a
+        direction; without it, the misfit is an input error.
+
+        Returns
+        -------
+        spec : IndexSpec or None
+        note : str or None
+            One line saying why the configured spec was not used.
+
+        Raises
+        ------
+        forewarn.errors.InputError
+            The spec does not fit and ``fallback`` is false.
+        """
+        from forewarn.index import catalogue_spec
+
+        fallback = not self.given if fallback is None else fallback
+        if self.spec == "catalogue" and not fallback:
+            return self.load(catalogue), None
+        spec = catalogue_spec(catalogue) if self.spec == "catalogue" else self.load()
+        why = None if spec is None else self.misfit(spec, catalogue)
+        if spec is not None and why is None:
+            return spec, None
+        if not fallback:
+            fix = ("leave them out of the index spec or give them a direction in the catalogue"
+                   if "without a risk direction" in why else "add them to the catalogue")
+            raise InputError(Problem("config [index]", f"the index spec '{self.spec}' {why}. "
+                                     f"{fix[0].upper()}{fix[1:]}, name another [index] spec, or "
+                                     "set spec = \"catalogue\" for the equal-weight mean of the "
+                                     "catalogue's directed indicators.", column="spec"))
+        derived = catalogue_spec(catalogue)
+        if derived is None:
+            head = f"the index spec '{self.spec}' {why}, and" if why else ""
+            return None, (f"{head} no indicator in the catalogue has a risk direction, so no "
+                          "index can be derived from it.").strip()
+        return derived, (f"the index spec '{self.spec}' {why}; the index is the equal-weight "
+                         f"mean of the catalogue's {len(derived.indicators)} directed "
+                         "indicators instead.")
 
 
 @dataclass(frozen=True)

@@ -155,13 +155,17 @@ def run(config: ConfigOption = None,
 
 @app.command()
 def backtest(config: ConfigOption = None, out: OutOption = None,
+             dask: Annotated[Optional[str], typer.Option(
+                 "--dask", help="Run the origins on Dask: 'local' (a LocalCluster sized to "
+                 "this machine) or a scheduler address tcp://host:8786. Without it they run "
+                 "in worker processes ([backtest] workers).")] = None,
              quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")]
              = False):
     """Rolling-origin backtest: rebuild the panel as of each origin, train, forecast, score
     against base rate, persistence, the index alone (and the demo world's true probabilities)."""
     from forewarn.flows._api import backtest as _backtest_api
 
-    result = _backtest_api(config, out=out, quiet=quiet)
+    result = _backtest_api(config, out=out, quiet=quiet, dask=dask)
     _echo(f"forewarn backtest: tables in {result.path}")
 
 

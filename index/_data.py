@@ -108,7 +108,15 @@ def _from_dataset(ds: xr.Dataset, spec, where) -> xr.Dataset:
             ))
         direction = var.attrs.get("direction")
         expected = spec.leaf(ind).direction
-        if direction is not None and direction != expected:
+        if direction == 0:
+            problems.append(Problem(
+                where,
+                "has no risk direction (direction = 0 in the catalogue), so it cannot enter the "
+                "index, which adds indicators up in the direction of risk; remove it from the "
+                "index spec, or give it direction 1 or -1 in the catalogue if one way is riskier.",
+                column=ind,
+            ))
+        elif direction is not None and direction != expected:
             problems.append(Problem(
                 where,
                 f"its attrs say direction = {direction} but the index spec says {expected}; "

@@ -18,6 +18,7 @@ __all__ = [
     "Leaf",
     "Node",
     "ReliabilityRule",
+    "catalogue_spec",
     "demo_spec",
     "inform_spec",
     "load_index_spec",
@@ -207,7 +208,15 @@ class Leaf:
 def _check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
     where = f"[indicators.{leaf.id}]"
     out = []
-    if leaf.direction not in (1, -1) or isinstance(leaf.direction, bool):
+    if leaf.direction == 0 and not isinstance(leaf.direction, bool):
+        out.append((
+            f"{where} 'direction' is 0: an indicator without a risk direction cannot enter an "
+            "index, which adds indicators up in the direction of risk; leave it out of the "
+            "index (models still use it) or give it 1 (higher is riskier) or -1 (lower is "
+            "riskier).",
+            "direction",
+        ))
+    elif leaf.direction not in (1, -1) or isinstance(leaf.direction, bool):
         out.append((
             f"{where} 'direction' is {leaf.direction!r}; use 1 (higher is riskier) or -1 "
             "(lower is riskier).",
@@ -670,3 +679,43 @@ def inform_spec() -> IndexSpec:
     hazard component from 2020) is left out of the mean where a release lacks it.
     """
     return _shipped("inform.toml")
+
+
+def catalogue_spec(catalogue) -> IndexSpec | None:
+    """A plain index derived from a catalogue: the equal-weight mean of its directed indicators.
+
+    For projects whose catalogue no index spec fits (a backtest's "index alone" baseline, or a
+    run with no ``[index]`` section): each indicator with direction +1 or -1 becomes a leaf,
+    capped at its 1st and 99th percentiles, taken as ``log1p`` when the catalogue's transform
+    is ``"log"``, scaled 0-10 in its direction; the root is their arithmetic mean. Indicators
+    with direction 0 have no risk direction and are left out. It is a baseline with no weights
+    or hierarchy of anyone's judgement: write an index spec (see ``index/README.md``) for an
+    index to publish.
+
+    Parameters
+    ----------
+    catalogue : forewarn.features.Catalogue
+        The project's indicator catalogue.
+
+    Returns
+    -------
+    IndexSpec or None
+        None when no indicator has a direction.
+    """
+    directed = [ind for ind in catalogue.values() if ind.direction in (1, -1)]
+    if not directed:
+        return None
+    leaves = tuple(Leaf(id=ind.id, direction=ind.direction, log=ind.transform == "log",
+                        capping="percentile", label=ind.label) for ind in directed)
+    left_out = len(catalogue) - len(directed)
+    description = (f"Equal-weight mean of the catalogue's {len(directed)} directed indicators, "
+                   "each scaled 0-10 in its risk direction (derived from the catalogue: no "
+                   "index spec was given that fits it)")
+    if left_out:
+        description += f"; {left_out} indicator(s) without a risk direction left out"
+    root = "catalogue_mean"
+    return IndexSpec(name="catalogue", root=root,
+                     nodes=(Node(id=root, children=tuple(ind.id for ind in directed),
+                                 label="Mean of the directed indicators"),),
+                     leaves=leaves, description=description + ".",
+                     source=f"{getattr(catalogue, 'path', 'catalogue')} (derived index)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -173,7 +174,7 @@ class BacktestResult:
 
 def rolling_origin_backtest(origins, make_data: Callable, model_factory,
                             baselines: Iterable = (BaseRate(),), k=(10, 20, 30),
-                            n_bins=10) -> BacktestResult:
+                            n_bins=10, map_origins: Callable | None = None) -> BacktestResult:
     """Refit and score models at each forecast origin, next to baselines.
 
     For each origin, ``make_data(origin)`` returns ``(X_train, y_train, X_test, y_test,
@@ -200,15 +201,22 @@ def rolling_origin_backtest(origins, make_data: Callable, model_factory,
         Objects with ``name`` and ``predict(X_train, y_train, X_test, extra)``, e.g.
         :class:`BaseRate`, :class:`Persistence`, :class:`ScoreAlone`.
     k : sequence of int, default=(10, 20, 30)
-        Top-k sizes for the event capture metrics ``top<k>_share``. [rows]
+        Top-k sizes for the event capture metrics ``top<k>_caught`` (events that fell among
+        the k highest-scored rows of their origin, summed over origins [rows]) and
+        ``top<k>_share`` (the same over all events [-]). [rows]
     n_bins : int, default=10
         Probability bins for interval coverage. [-]
+    map_origins : callable, optional
+        ``map_origins(fn, origins) -> list`` calls ``fn(origin)`` for every origin and returns
+        the results in the origins' order, e.g. in parallel processes (origins are
+        independent; see ``forewarn.flows._parallel``). ``fn`` and its results pickle. Default:
+        one origin after the other in this process.
 
     Returns
     -------
     BacktestResult
         Metrics per origin and pooled: those of :func:`classification_metrics`,
-        ``top<k>_share``, and for models with intervals ``coverage`` (share of covered bins)
+        ``top<k>_caught``, ``top<k>_share``, and for models with intervals ``coverage`` (share of covered bins)
         and ``mean_width`` [-].
     """
     windows = origins if isinstance(origins, BacktestWindows) else None
@@ -223,22 +231,11 @@ def rolling_origin_backtest(origins, make_data: Callable, model_factory,
             "rolling_origin_backtest",
             f"forecaster names repeat ({names}); give each model and baseline its own name.",
         )
-    frames = []
-    for origin in origins:
-        X_train, y_train, X_test, y_test, extra = _unpack(make_data(origin), origin)
-        _check_no_look_ahead(X_train, origin, windows)
-        forecasts = {}
-        for name, factory in factories.items():
-            forecasts[name] = _forecast(factory().fit(X_train, y_train), X_test)
-        for baseline in baselines:
-            p = baseline.predict(X_train, y_train, X_test, extra)
-            forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
-        rows = X_test.index.to_frame(index=False)
-        for name, (p, lower, upper, risk) in forecasts.items():
-            frames.append(rows.assign(origin=origin, model=name, y=np.asarray(y_test, dtype=int),
-                                      probability=p, lower=lower, upper=upper,
-                                      risk_probability=risk))
+    one = partial(_one_origin, make_data=make_data, factories=factories, baselines=baselines,
+                  windows=windows)
+    frames = (map_origins or _serial)(one, origins)
     predictions = pd.concat(frames, ignore_index=True)
+    predictions.attrs = {}
     predictions = predictions[["origin", *[c for c in predictions if c != "origin"]]]
     per_origin = pd.concat(
         [_metrics(group, k, n_bins).assign(origin=origin, model=name)
@@ -261,12 +258,39 @@ def rolling_origin_backtest(origins, make_data: Callable, model_factory,
     )
 
 
+def _serial(fn, origins) -> list:
+    return [fn(origin) for origin in origins]
+
+
+def _one_origin(origin, make_data, factories, baselines, windows) -> pd.DataFrame:
+    """Fit, forecast and baseline-forecast one origin: its rows of the predictions table
+    (``attrs["train_rows"]`` holds the number of training rows)."""
+    X_train, y_train, X_test, y_test, extra = _unpack(make_data(origin), origin)
+    _check_no_look_ahead(X_train, origin, windows)
+    forecasts = {}
+    for name, factory in factories.items():
+        forecasts[name] = _forecast(factory().fit(X_train, y_train), X_test)
+    for baseline in baselines:
+        p = baseline.predict(X_train, y_train, X_test, extra)
+        forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
+    rows = X_test.index.to_frame(index=False)
+    frame = pd.concat([rows.assign(origin=origin, model=name, y=np.asarray(y_test, dtype=int),
+                                   probability=p, lower=lower, upper=upper,
+                                   risk_probability=risk)
+                       for name, (p, lower, upper, risk) in forecasts.items()],
+                      ignore_index=True)
+    frame.attrs.update(getattr(extra, "attrs", {}))  # what make_data says of the origin
+    frame.attrs["train_rows"] = len(X_train)
+    return frame
+
+
 def _metrics(group: pd.DataFrame, k, n_bins) -> pd.DataFrame:
     """Tidy metrics of one forecaster's predictions (one origin, or all pooled)."""
     values = classification_metrics(group["y"], group["probability"])
     capture = top_k_capture(group["y"], group["probability"], group["origin"], k)
     for top, part in capture.groupby("k"):
         events = part["events"].sum()
+        values[f"top{top}_caught"] = float(part["caught"].sum())
         values[f"top{top}_share"] = part["caught"].sum() / events if events else np.nan
     if group["lower"].notna().all():
         bins = interval_coverage(group["y"], group["probability"], group["lower"],

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from forewarn.features import has_geometry
 from forewarn.reports._common import check_report_data, parent_names
 from forewarn.reports._data import SCORE_COLUMNS, ReportData
 
@@ -59,6 +60,8 @@ def write_exports(data: ReportData, folder) -> list[Path]:
         HDX-style CSV: a header row, then a row of HXL hashtags (``#adm1+code``,
         ``#indicator+probability``...), then the data; no geometry.
 
+    When the regions have no geometry (a regions table), only ``scores_hxl.csv`` is written.
+
     Every file carries a ``note`` column: the caveat, and on demo runs the demo label first.
     Dates are ISO ``YYYY-MM-DD`` text.
 
@@ -83,6 +86,10 @@ def write_exports(data: ReportData, folder) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     table = _table(data)
     regions = data.regions.to_crs("EPSG:4326")
+    hxl = folder / "scores_hxl.csv"
+    if not has_geometry(regions):  # a regions table without polygons: nothing for GIS users
+        _write_hxl(table, regions, hxl)
+        return [hxl]
     geo = gpd.GeoDataFrame(table, geometry=regions.geometry.reindex(table["region_id"]).values,
                            crs="EPSG:4326")
     gpkg = folder / "regions.gpkg"
@@ -94,7 +101,6 @@ def write_exports(data: ReportData, folder) -> list[Path]:
     geojson = folder / "regions.geojson"
     geojson.unlink(missing_ok=True)
     geo.to_file(geojson, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
-    hxl = folder / "scores_hxl.csv"
     _write_hxl(table, regions, hxl)
     return [gpkg, geojson, hxl]
 

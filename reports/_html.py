@@ -14,6 +14,7 @@ import shapely
 from markupsafe import Markup
 
 from forewarn.reports import _svg
+from forewarn.features import has_geometry
 from forewarn.reports._common import (
     CAPACITY_KEY,
     CAVEAT,
@@ -167,13 +168,14 @@ def _context(data: ReportData, top_n: int, max_rows: int = 1000) -> dict:
         "classes": list(RISK_CLASSES),
         "stale_months": STALE_MONTHS,
         "headlines": {h: _headlines(data, by_h[h], parents, anchors, basis) for h in horizons},
-        "map": _map(data, states, horizons[0]),
+        "map": _map(data, states, horizons[0]) if has_geometry(data.regions) else None,
         "legend_svg": _svg.legend_svg(legend),
         "text_map": {h: _text_map(data, by_h[h], basis, max_rows) for h in horizons},
         "parents": parents,
         "tables": {h: _table(data, listed[h], parents, anchors, basis) for h in horizons},
         "table_note": (f"Showing the {max_rows:,} riskiest of {len(first):,} regions per "
-                       "horizon; every region is in scores.csv, regions.gpkg and the map."
+                       "horizon; every region is in scores.csv"
+                       + (", regions.gpkg and the map." if has_geometry(data.regions) else ".")
                        if len(first) > max_rows else ""),
         "cards": [_card(data, rid, anchors[rid], by_h, parents, features, basis)
                   for rid in cards],
@@ -510,7 +512,7 @@ def _method(data, features) -> dict:
     return {
         "backtest": _backtest(data),
         "metrics": [(name, meaning.format(event=with_article(data.outcome_short)))
-                    for _, name, meaning, _ in _METRICS],
+                    for _, name, meaning, _ in _metrics_of(data.backtest)],
         "calibration": _calibration(data),
         "shapes": _shapes(data, features),
         "detection": _detection(data, features),
@@ -521,18 +523,37 @@ def _method(data, features) -> dict:
     }
 
 
+def _metrics_of(backtest) -> tuple:
+    """The measures to show: the fixed ones, then "events in the top k" for each k measured."""
+    if backtest is None:
+        return _METRICS
+    ks = sorted(int(c[3:-7]) for c in backtest.columns
+                if c.startswith("top") and c.endswith("_caught") and c[3:-7].isdigit())
+    return _METRICS + tuple(
+        (f"top{k}_caught", f"Events in top {k}", f"events that fell among the {k} "
+         "highest-scored regions of their forecast date, of all events (summed over the "
+         "forecast dates)", True) for k in ks)
+
+
+def _backtest_value(row, col) -> str:
+    if col.endswith("_caught") and "events" in row.index and pd.notna(row[col]):
+        return f"{row[col]:.0f} of {row['events']:.0f}"
+    return _num(row[col], "{:.3f}")
+
+
 def _backtest(data) -> list:
     b = data.backtest
     if b is None or not len(b):
         return []
     out = []
-    cols = [m for m in _METRICS if m[0] in b.columns]
+    cols = [m for m in _metrics_of(b) if m[0] in b.columns]
     for h in sorted(b["horizon"].unique()):
         part = b[b["horizon"] == h].reset_index(drop=True)
         is_model = part["model"] == "model"
         model = part[is_model].iloc[0] if is_model.any() else part.iloc[0]
         rows = [{"name": str(r["model"]), "is_model": r["model"] == model["model"],
-                 "values": [_num(r[c], "{:.3f}") for c, *_ in cols]} for _, r in part.iterrows()]
+                 "values": [_backtest_value(r, c) for c, *_ in cols]}
+                for _, r in part.iterrows()]
         out.append({"h": int(h), "text": horizon_text(h), "columns": [m[1] for m in cols],
                     "rows": rows, "verdict": _verdict(model, part, h)})
     return out

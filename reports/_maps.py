@@ -17,6 +17,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 
+from forewarn.features import has_geometry
 from forewarn.reports._common import (
     CAVEAT,
     CLASS_COLOURS,
@@ -91,7 +92,8 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     Returns
     -------
     list of Path
-        The files written, in order.
+        The files written, in order; none when the regions have no geometry (a regions
+        table without polygons).
 
     Raises
     ------
@@ -104,6 +106,9 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     if bad or not formats:
         raise ValueError(f"write_maps: unknown format(s) {bad or formats!r}; choose from "
                          f"{list(FORMATS)}.")
+    if not has_geometry(data.regions):
+        log.info("the regions have no geometry: no maps written")
+        return []
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -106,7 +106,8 @@ valid_minimum = 0
         load_catalogue(p)
     text = str(exc.value)
     assert "'frequency' is 'weekly'; use one of 'monthly', 'quarterly', 'annual'" in text
-    assert "'direction' is 2; use 1 (higher is riskier) or -1 (lower is riskier)" in text
+    assert "'direction' is 2; use 1 (higher is riskier), -1 (lower is riskier) or 0 (no risk " \
+        "direction" in text
 
 
 def test_catalogue_role(tmp_path):

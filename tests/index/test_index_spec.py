@@ -176,8 +176,12 @@ BAD = [
      _replace('children = ["a", "b"]', 'children = "a"'),
      r"\[nodes.hazard\] 'children' must be a list"),
     ("direction",
+     _replace("direction = -1", "direction = 2"),
+     r"\[indicators.b\] 'direction' is 2; use 1 \(higher is riskier\) or -1"),
+    ("direction 0",
      _replace("direction = -1", "direction = 0"),
-     r"\[indicators.b\] 'direction' is 0; use 1 \(higher is riskier\) or -1"),
+     r"\[indicators.b\] 'direction' is 0: an indicator without a risk direction cannot enter "
+     r"an index"),
     ("capping",
      _replace('capping = "iqr"', 'capping = "winsor"'),
      r"\[indicators.b\] 'capping' is 'winsor'; use one of 'none', 'iqr', 'percentile'"),
