@@ -14,6 +14,9 @@ __all__ = ["Indicator", "Catalogue", "load_catalogue", "FREQUENCIES", "TRANSFORM
 
 #: Accepted frequencies and the number of months in one period of each.
 FREQUENCIES = {"monthly": 1, "quarterly": 3, "annual": 12}
+#: Longest publication lag accepted: no publisher takes longer, and a longer one overflows
+#: date arithmetic. [days]
+MAX_LAG_DAYS = 3650
 #: Accepted transforms before scaling or modelling.
 TRANSFORMS = ("none", "log", "per_capita")
 #: Accepted roles in a detection-aware model: what the indicator drives.
@@ -117,9 +120,12 @@ def _check_entry(ind: Indicator) -> list[str]:
         )
     if ind.transform not in TRANSFORMS:
         out.append(f"'transform' is {ind.transform!r}; use one of {', '.join(map(repr, TRANSFORMS))}.")
-    if not isinstance(ind.publication_lag_days, int) or ind.publication_lag_days < 0:
+    if not isinstance(ind.publication_lag_days, int) or isinstance(ind.publication_lag_days,
+                                                                    bool) \
+            or not 0 <= ind.publication_lag_days <= MAX_LAG_DAYS:
         out.append(
-            f"'publication_lag_days' is {ind.publication_lag_days!r}; use a whole number of days >= 0."
+            f"'publication_lag_days' is {ind.publication_lag_days!r}; use a whole number of days "
+            f"from 0 to {MAX_LAG_DAYS} (ten years)."
         )
     if not ind.valid_min <= ind.valid_max:
         out.append(f"'valid_min' ({ind.valid_min}) is above 'valid_max' ({ind.valid_max}).")

@@ -446,6 +446,13 @@ def read_regions(path) -> gpd.GeoDataFrame:
     col.rows(missing, rows, "geometry", lambda i: "has no geometry; every region needs a polygon "
              "(or give all regions as a table without geometry: region_id, name, parent_id in "
              "a CSV file).")
+    kinds = shapely.get_type_id(geom)
+    areal = np.isin(kinds, (3, 6))  # Polygon, MultiPolygon
+    col.rows(~missing & ~areal, rows, "geometry", lambda i: (
+        f"region {ids.iloc[i]!r} is a {geom[i].geom_type}, not "
+        "an area; regions are polygons (for places known only as points, give a table without "
+        "geometry: region_id, name, parent_id in a CSV file)."))
+    col.raise_if_any()
     invalid = ~missing & ~shapely.is_valid(geom)
     col.rows(invalid, rows, "geometry", lambda i: (
         f"region {ids.iloc[i]!r} has an invalid geometry ({shapely.is_valid_reason(geom[i])}); "

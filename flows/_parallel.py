@@ -14,15 +14,9 @@ import time
 
 from threadpoolctl import threadpool_limits
 
+from forewarn._threads import usable_cores  # one rule for the cores a process may use
+
 __all__ = ["OriginRunner", "usable_cores"]
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity; all cores where that is unknown)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _one_thread(fn, i, item):

@@ -284,6 +284,7 @@ def test_an_indicator_without_data_is_named_by_validate(base, tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # writing the CRS-less mutation
 def test_every_bad_input_is_refused_cleanly(base, tmp_path, capsys):
     assert len(CASES) >= 60
     shortfalls = {}
