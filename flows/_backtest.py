@@ -405,6 +405,9 @@ def _describe(frame: pd.DataFrame, horizon: int, left_out: list | None = None) -
     first = frame[frame["model"] == frame["model"].iloc[0]]
     text = (f"{frame.attrs.get('train_rows', 0):,} training rows, {int(first['y'].sum())} "
             f"events in the next {horizon} months")
+    slow = frame.attrs.get("not_converged", 0)
+    if slow:
+        text += f"; {slow} fits stopped at max_iter"
     gone = frame.attrs.get("left_out")
     if gone is not None and left_out is not None:
         left_out.append(gone)

@@ -56,3 +56,4 @@ def guard():
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _received.clear()  # a later run in this process (a notebook, a test) starts clean

@@ -258,12 +258,13 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     if fit:
         directions = {name: int(prepared.features[name].attrs.get("direction", 0))
                       for name in X_train.columns}
-        model = model_spec.estimator(directions, seed, horizon,
-                                     step_months=12 if project.config.frequency == "annual"
-                                     else 1,
-                                     roles={name: role for name, role in feature_roles(
-                                         prepared.features, project.catalogue).items()
-                                         if name in X_train.columns}).fit(X_train, y)
+        from forewarn.models import fit_quietly
+
+        model = fit_quietly(model_spec.estimator(
+            directions, seed, horizon, step_months=12 if project.config.frequency == "annual"
+            else 1, roles={name: role for name, role in feature_roles(
+                prepared.features, project.catalogue).items() if name in X_train.columns}),
+            X_train, y)
     return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
 
 

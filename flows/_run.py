@@ -166,6 +166,13 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
 _KEY_FILE = "cache_key.txt"
 
 
+def _not_converged(model) -> str:
+    """A note on fits that stopped at max_iter (said once here, not as scikit-learn warnings)."""
+    n = getattr(model, "n_not_converged_", 0)
+    return (f"; {n} fit{'s' if n != 1 else ''} stopped at max_iter before converging (usable; "
+            "raise max_iter in [model.elastic_net] for a tighter fit)" if n else "")
+
+
 STAGES = ("load and validate inputs", "as-of panel and features", "composite index",
           "train models", "score and explain", "publish")
 
@@ -211,7 +218,8 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                                            cache_dir, progress)
                 progress.say(f"      {h}-month horizon: {len(trained[h].X_train):,} training "
                              f"rows, {trained[h].X_train.shape[1]} features "
-                             f"({time.perf_counter() - t0:.1f} s)")
+                             f"({time.perf_counter() - t0:.1f} s)"
+                             + _not_converged(trained[h].model))
             st.detail = f"{model_spec.kind} model for horizons {list(horizons)} months"
     with progress.stage(STAGES[4]) as st:
         if trained:

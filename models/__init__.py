@@ -11,7 +11,7 @@ from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
 from forewarn.models._change import MarginChange, explain_change
 from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._drivers import top_drivers
-from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit
+from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit, fit_quietly
 from forewarn.models._explain import (
     coefficients,
     explain,
@@ -57,6 +57,7 @@ __all__ = [
     "coefficients",
     "explain",
     "explain_change",
+    "fit_quietly",
     "explained_margin",
     "expected_ranking_metrics",
     "held_at_zero",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forewarn.errors import InputError, Problem
 from forewarn.models._baselines import BaseRate
+from forewarn.models._estimators import fit_quietly
 from forewarn.models._metrics import classification_metrics, interval_coverage, top_k_capture
 from forewarn.models._validation import TIME, ModelInputError, is_int, level_values
 
@@ -268,8 +269,11 @@ def _one_origin(origin, make_data, factories, baselines, windows) -> pd.DataFram
     X_train, y_train, X_test, y_test, extra = _unpack(make_data(origin), origin)
     _check_no_look_ahead(X_train, origin, windows)
     forecasts = {}
+    slow = 0
     for name, factory in factories.items():
-        forecasts[name] = _forecast(factory().fit(X_train, y_train), X_test)
+        model = fit_quietly(factory(), X_train, y_train)
+        slow += getattr(model, "n_not_converged_", 0)
+        forecasts[name] = _forecast(model, X_test)
     for baseline in baselines:
         p = baseline.predict(X_train, y_train, X_test, extra)
         forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
@@ -281,6 +285,7 @@ def _one_origin(origin, make_data, factories, baselines, windows) -> pd.DataFram
                       ignore_index=True)
     frame.attrs.update(getattr(extra, "attrs", {}))  # what make_data says of the origin
     frame.attrs["train_rows"] = len(X_train)
+    frame.attrs["not_converged"] = slow
     return frame
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Real
 
@@ -9,6 +10,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -48,6 +50,9 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, time=None):
         """Fit the model, its calibration and its bootstrap replicates.
 
+        Fits that stop at ``max_iter`` before converging are counted in ``n_not_converged_``
+        and said in one ``ConvergenceWarning`` for the whole procedure, not one per fit.
+
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_rows, n_features)
@@ -63,6 +68,22 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            self._fit_all(X, y, time)
+        slow = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+        for w in caught:
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self.n_not_converged_ = len(slow)
+        if slow:
+            warnings.warn(f"{type(self).__name__}: {len(slow)} of its fits (penalty search, final "
+                          "fit, bootstrap refits) stopped at max_iter before converging; the "
+                          "model is usable, and a larger max_iter (or tol) fits it tighter.",
+                          ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _fit_all(self, X, y, time):
         owner = type(self).__name__
         self._check_params()
         time = level_values(X, TIME) if time is None else time
@@ -564,3 +585,15 @@ def _is_real(value) -> bool:
 def _reals(values) -> bool:
     return (isinstance(values, (Sequence, np.ndarray)) and not isinstance(values, str)
             and len(values) > 0 and all(_is_real(v) for v in values))
+
+
+def fit_quietly(model, X, y):
+    """``model.fit(X, y)`` without convergence warnings on the console; returns the model.
+
+    For progress output that a person reads: the flows say how many fits stopped at
+    ``max_iter`` (``n_not_converged_``, 0 for families that always converge) in their own
+    progress line instead of interleaving scikit-learn's warnings with it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)

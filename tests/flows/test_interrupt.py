@@ -26,7 +26,9 @@ def test_a_signal_is_remembered_after_the_interrupt_is_swallowed():
         assert interrupted() == signal.SIGINT
         with pytest.raises(Interrupted, match="interrupted by SIGINT"):
             check()
-    # A new guard starts clean, and the previous handler is back.
+    # Outside the guard nothing is remembered, a new guard starts clean, and the previous
+    # handler is back.
+    assert interrupted() is None
     with guard():
         check()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

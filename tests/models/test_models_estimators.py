@@ -226,3 +226,27 @@ def test_column_empty_in_early_folds(Model):
     y = (X["a"] + rng.logistic(size=len(X)) > 1).astype(int)
     model = Model(n_bootstrap=2, n_splits=3).fit(X, y)
     assert np.isfinite(model.decision_function(X)).all()
+
+
+def test_non_convergence_is_counted_and_said_once(panel):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from forewarn.models import fit_quietly
+
+    X, y, _ = panel
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ElasticNetLogit(Cs=(0.1, 1.0), l1_ratios=(0.5,), n_bootstrap=3, max_iter=2,
+                                tol=1e-12).fit(X, y)
+    slow = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert model.n_not_converged_ > 3
+    assert len(slow) == 1
+    assert f"{model.n_not_converged_} of its fits" in str(slow[0].message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet = fit_quietly(ElasticNetLogit(Cs=(0.1, 1.0), l1_ratios=(0.5,), n_bootstrap=3,
+                                            max_iter=2, tol=1e-12), X, y)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert quiet.n_not_converged_ == model.n_not_converged_
