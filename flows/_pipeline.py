@@ -31,6 +31,7 @@ from forewarn.features import (
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
+from forewarn.reports._common import classify
 from forewarn.reports._data import RISK_CLASSES
 
 __all__ = [
@@ -276,10 +277,9 @@ def horizon_steps(horizon_months: int, frequency: str) -> int:
 
 def risk_class(probability, breaks) -> np.ndarray:
     """Class of each probability: "low", "medium", "high" or "very high" (NaN stays None)."""
-    p = np.asarray(probability, dtype=float)
-    idx = np.digitize(np.nan_to_num(p, nan=-1), breaks)
-    out = np.asarray(RISK_CLASSES, dtype=object)[idx]
-    out[np.isnan(p)] = None
+    idx = classify(probability, breaks)
+    out = np.asarray(RISK_CLASSES, dtype=object)[np.maximum(idx, 0)]
+    out[idx < 0] = None
     return out
 
 
@@ -442,9 +442,7 @@ def index_only_scores(project: Project, prepared: Prepared, index: pd.DataFrame,
     regions = project.regions.index
     idx = index.reindex(regions)
     score = idx["index_score"].to_numpy(dtype=float)
-    classes = np.asarray(RISK_CLASSES, dtype=object)[np.digitize(np.nan_to_num(score, nan=-1),
-                                                                  INDEX_CLASS_BREAKS)]
-    classes[np.isnan(score)] = None
+    classes = risk_class(score, INDEX_CLASS_BREAKS)
     nan = np.full(len(regions), np.nan)
     return pd.DataFrame({
         "region_id": np.asarray(regions, dtype=object),

@@ -136,8 +136,16 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
         if name.startswith(_CRISIS):
             inputs[name] = 0.0
 
+    # Only the region's own row is scored, so its features are rebuilt over the region and its
+    # neighbours alone (the spatial lag of its row needs nothing else): every region's
+    # features made a scenario take minutes on a busy machine.
+    near = _near(project, prepared, region_id, feature_spec)
+    base = prepared.panel.sel(region=near)
+    age = prepared.age.sel(region=near) if prepared.age is not None else None
+    regions = project.regions.loc[near]
+
     def make_features(frame: pd.DataFrame) -> pd.DataFrame:
-        panel = prepared.panel.copy(deep=True)
+        panel = base.copy(deep=True)
         events = project.crisis_events
         for name in frame.columns:
             value = float(frame.iloc[0][name])
@@ -155,8 +163,9 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
                 panel[name].loc[region_id, origin] = value
         from forewarn.features import build_features
 
-        features = build_features(panel, project.catalogue, events, project.regions,
-                                  feature_spec, age=prepared.age)
+        events = events.loc[events["region_id"].isin(near)] if events is not None else None
+        features = build_features(panel, project.catalogue, events, regions,
+                                  feature_spec, age=age)
         row = features.sel(region=[region_id], time=[origin]).reset_coords(drop=True)
         table = row.to_dataframe(["region", "time"]).reset_index(level="time", drop=True)
         return table
@@ -179,6 +188,19 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
     return ScenarioResult(region_id, changes, pd.DataFrame(rows),
                           pd.concat(parts, ignore_index=True), project.catalogue.levers,
                           manifest.get("label") or "")
+
+
+def _near(project, prepared, region_id, feature_spec) -> list:
+    """The region and, when features lag over neighbours, its neighbours (panel order)."""
+    ids = list(prepared.panel["region"].values)
+    if not feature_spec.spatial_lag:
+        return [region_id]
+    from forewarn.features import contiguity
+
+    weights = contiguity(project.regions, ids)
+    row = ids.index(region_id)
+    neighbours = set(weights[[row], :].nonzero()[1].tolist())
+    return [r for i, r in enumerate(ids) if i == row or i in neighbours]
 
 
 def scenario_text(region_id, settings, crisis=None, run=None, config=None) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -189,7 +188,8 @@ def _check_scores(scores: pd.DataFrame, data: ReportData, basis: Basis) -> list[
         found = sorted(set(scores.loc[bad_class, "risk_class"].astype(str)))[:5]
         problems.append(f"ReportData.scores has risk_class value(s) {found}; use one of "
                         f"{list(RISK_CLASSES)}.")
-    elif not problems:
+    elif not problems and np.all(np.diff(np.asarray(data.class_breaks, dtype=float)) > 0):
+        # (breaks out of order are reported by the caller; nothing can be classed by them)
         expected = np.asarray(RISK_CLASSES)[classify(scores[basis.column], data.class_breaks)]
         wrong = scored & (scores["risk_class"].to_numpy() != expected)
         if wrong.any():
@@ -205,9 +205,8 @@ def _check_scores(scores: pd.DataFrame, data: ReportData, basis: Basis) -> list[
 def classify(values, breaks) -> np.ndarray:
     """Risk class of each value, as an index into RISK_CLASSES; -1 where it is NaN.
 
-    A class starts at its break: with breaks (0.05, 0.15, 0.30) a probability of exactly 0.05
-    is "medium". mapclassify's bins are closed on the right, so each bin ends just below the
-    next break.
+    The one rule for risk classes (scores, maps, report): a class starts at its break, so with
+    breaks (0.05, 0.15, 0.30) a probability of exactly 0.05 is "medium".
 
     Parameters
     ----------
@@ -219,14 +218,15 @@ def classify(values, breaks) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int
+
+    Examples
+    --------
+    >>> classify([0.01, 0.05, 0.2, 0.9, np.nan], (0.05, 0.15, 0.30)).tolist()
+    [0, 1, 2, 3, -1]
     """
     v = np.asarray(values, dtype=float)
-    out = np.full(v.shape, -1, dtype=int)
-    ok = ~np.isnan(v)
-    if ok.any():
-        bins = [np.nextafter(b, -np.inf) for b in breaks] + [max(breaks[-1], float(v[ok].max()))]
-        out[ok] = mapclassify.UserDefined(v[ok], bins=bins).yb
-    return out
+    out = np.digitize(np.nan_to_num(v, nan=-np.inf), np.asarray(breaks, dtype=float))
+    return np.where(np.isnan(v), -1, out).astype(int)
 
 
 def class_legend(breaks, basis: Basis = PROBABILITY) -> list[str]:

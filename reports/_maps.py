@@ -65,7 +65,7 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
 
     Every map carries a title, the forecast date and horizon, a legend stating the class
     breaks, the source line, the caveat, and on demo runs a large "DEMO DATA" stamp. Classes
-    come from ``mapclassify.UserDefined`` with the run's class breaks. Regions with low data
+    come from :func:`classify` with the run's class breaks. Regions with low data
     reliability are hatched. When there is no previous run, the change map is still written
     and says so in large type, so a slide deck never silently loses a page.
 
