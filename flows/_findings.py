@@ -224,16 +224,20 @@ def skill_summary(metrics: pd.DataFrame | None, kind: str) -> dict:
     return {"ran": True, "rows": rows}
 
 
-def _lever_features(result, lever: str, value: float, columns) -> pd.DataFrame:
-    """The origin rows' features with ``lever`` set to ``value`` in every region at the origin
-    (features derived from it, such as its change, recomputed)."""
+def _lever_features(result, lever: str, value: float, known) -> pd.DataFrame:
+    """The origin rows' features with ``lever`` set to ``value`` at the origin in the regions
+    ``known`` (features derived from it, such as its change, recomputed)."""
     from forewarn.features import build_features
     from forewarn.flows._pipeline import specs_from_config
 
     project, prepared = result.project, result.prepared
     feature_spec, _, _ = specs_from_config(project.config)
     panel = prepared.panel.copy(deep=True)
-    panel[lever].loc[{"time": prepared.origin}] = value
+    now = panel[lever].sel(time=prepared.origin)
+    # Only where the model sees the lever at the origin (not missing, not too old to carry
+    # forward): a region without a value keeps none (a policy changes, not the data's cover).
+    keep = now.isnull() | ~now["region"].isin(list(known))
+    panel[lever].loc[{"time": prepared.origin}] = now.where(keep, value)
     features = build_features(panel, project.catalogue, project.crisis_events, project.regions,
                               feature_spec, age=prepared.age)
     row = features.sel(time=[prepared.origin]).reset_coords(drop=True)
@@ -260,7 +264,8 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
         ``n_bootstrap``, ``since_onset`` (one frame per crisis kind, as
         :func:`risk_since_onset`, with ``kind``), ``importance`` (:func:`driver_importance` by
         indicator, with ``label``), ``levers`` (:func:`lever_effects`, each lever set to its
-        least risky valid value, with ``label``, ``value``, ``unit``) and ``skill``
+        least risky valid value where it is known at the origin, with ``label``, ``value``,
+        ``unit``, ``known`` (regions with a value)) and ``skill``
         (:func:`skill_summary`).
     """
     if not result.trained:
@@ -304,12 +309,17 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
             continue
         ind = catalogue[lever]
         value = float(ind.valid_min if ind.direction >= 0 else ind.valid_max)
-        changed = _lever_features(result, lever, value, columns)
+        regions = before.index.get_level_values("region")
+        known = (regions[before[lever].notna().to_numpy()] if lever in before
+                 else regions)
+        changed = _lever_features(result, lever, value, known)
         after[lever] = changed.reindex(before.index.get_level_values("region"))[columns].set_axis(
             before.index)
-        levers.append({"lever": lever, "label": ind.label, "value": value, "unit": ind.unit})
+        levers.append({"lever": lever, "label": ind.label, "value": value, "unit": ind.unit,
+                       "known": len(known)})
     effects = lever_effects(model, before, after) if after else lever_effects(model, before, {})
-    effects = effects.merge(pd.DataFrame(levers, columns=["lever", "label", "value", "unit"]),
+    effects = effects.merge(pd.DataFrame(levers, columns=["lever", "label", "value", "unit",
+                                                          "known"]),
                             on="lever", how="left")
     times = X.index.get_level_values("time") if "time" in X.index.names else None
     return {

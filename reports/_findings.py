@@ -120,7 +120,7 @@ def importance_svg(table: pd.DataFrame, title: str) -> Markup:
     if not len(table):
         return Markup("")
     width, label_w, row, top = 560, 250, 22, 8
-    height = top + row * len(table) + 26
+    height = top + row * len(table) + 34
     top_value = float(np.nanmax(table[["importance", "upper"]].to_numpy(float)))
     top_value = top_value if top_value > 0 else 1.0
     ticks = _ticks(0, top_value, 4)
@@ -135,13 +135,13 @@ def importance_svg(table: pd.DataFrame, title: str) -> Markup:
     for v in ticks:
         out.append(f'<line x1="{_f(sx(v))}" x2="{_f(sx(v))}" y1="{top}" '
                    f'y2="{top + row * len(table)}" stroke="{_GRID}"/><text x="{_f(sx(v))}" '
-                   f'y="{height - 12}" text-anchor="middle" class="axis">{v:g}</text>')
-    out.append(f'<text x="{_f(label_w + pw / 2)}" y="{height - 1}" text-anchor="middle" '
+                   f'y="{height - 18}" text-anchor="middle" class="axis">{v:g}</text>')
+    out.append(f'<text x="{_f(label_w + pw / 2)}" y="{height - 3}" text-anchor="middle" '
                'class="axis">mean |contribution| [log-odds]</text>')
     for i, r in enumerate(table.itertuples(index=False)):
         y = top + row * i
         label = str(r.label)
-        short = label if len(label) <= 38 else label[:37] + "\u2026"
+        short = label if len(label) <= 32 else label[:31] + "\u2026"
         bounds = "" if pd.isna(r.lower) else f" (refits {r.lower:.2f}\u2013{r.upper:.2f})"
         out.append(f'<g><title>{escape(label)}: {r.importance:.2f} log-odds{bounds}</title>'
                    f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(short)}'
@@ -169,7 +169,7 @@ def levers_svg(table: pd.DataFrame, title: str) -> Markup:
     if not len(table):
         return Markup("")
     width, label_w, row, top = 560, 250, 26, 8
-    height = top + row * len(table) + 26
+    height = top + row * len(table) + 34
     vals = table[["effect", "lower", "upper"]].to_numpy(float)
     vals = vals[~np.isnan(vals)]
     span = max(float(np.abs(vals).max()) if len(vals) else 0.0, 0.005) * 1.15
@@ -185,14 +185,14 @@ def levers_svg(table: pd.DataFrame, title: str) -> Markup:
     for v in ticks:
         out.append(f'<line x1="{_f(sx(v))}" x2="{_f(sx(v))}" y1="{top}" '
                    f'y2="{top + row * len(table)}" stroke="{_INK if v == 0 else _GRID}"/>'
-                   f'<text x="{_f(sx(v))}" y="{height - 12}" text-anchor="middle" '
+                   f'<text x="{_f(sx(v))}" y="{height - 18}" text-anchor="middle" '
                    f'class="axis">{100 * v:+.1f}</text>')
-    out.append(f'<text x="{_f(label_w + pw / 2)}" y="{height - 1}" text-anchor="middle" '
+    out.append(f'<text x="{_f(label_w + pw / 2)}" y="{height - 3}" text-anchor="middle" '
                'class="axis">change in mean probability [percentage points]</text>')
     for i, r in enumerate(table.itertuples(index=False)):
         y = top + row * i + row / 2
         label = str(r.label)
-        short = label if len(label) <= 38 else label[:37] + "\u2026"
+        short = label if len(label) <= 32 else label[:31] + "\u2026"
         out.append(f'<g><title>{escape(label)}: {_pp(r.effect)}</title><text '
                    f'x="{label_w - 6}" y="{_f(y + 4)}" text-anchor="end">{escape(short)}</text>')
         if not pd.isna(r.lower):
@@ -224,8 +224,11 @@ def _skill(f: dict) -> dict:
         if best:
             text += (f"; the best baseline, {_NAMES.get(best[0], best[0])}, reached "
                      f"{best[1]:.2f}")
-        if best_ap:
-            text += (f" and {best_ap[1]:.3f} ({_NAMES.get(best_ap[0], best_ap[0])})")
+        if best_ap and best and best_ap[0] == best[0]:
+            text += f" and {best_ap[1]:.3f}"
+        elif best_ap:
+            text += (f"; the best by average precision, {_NAMES.get(best_ap[0], best_ap[0])}, "
+                     f"{best_ap[1]:.3f}")
         parts.append(text)
         ok = ok and r["skill"]
     if ok:
@@ -253,13 +256,12 @@ def findings_context(data) -> dict | None:
         for kind, c in curves.groupby("kind", sort=False):
             steps = c[c["since"].notna()].sort_values("since")
             never = c[c["since"].isna()]
-            peak = steps.loc[steps["probability"].idxmax()]
             first, last = steps.iloc[0], steps.iloc[-1]
             overlap = bool((steps["lower"].max() <= steps["upper"].min()))
             text = (f"After a {kind} onset the model's mean probability is {_p1(first.probability)} "
-                    f"({_p1(first.lower)}\u2013{_p1(first.upper)}) in the onset year, highest "
-                    f"{_p1(peak.probability)} at {peak.since:g} years, and {_p1(last.probability)} "
-                    f"after {last.since:g} years")
+                    f"({_p1(first.lower)}\u2013{_p1(first.upper)}) in the onset year and "
+                    f"{_p1(last.probability)} ({_p1(last.lower)}\u2013{_p1(last.upper)}) after "
+                    f"{last.since:g} years")
             if len(never):
                 text += f"; with no onset ever, {_p1(never.iloc[0]['probability'])}"
             text += "."
@@ -285,9 +287,7 @@ def findings_context(data) -> dict | None:
             "rows": [{"label": r["label"], "importance": f"{r['importance']:.2f}",
                       "interval": ("" if pd.isna(r["lower"])
                                    else f"{r['lower']:.2f}\u2013{r['upper']:.2f}"),
-                      "share": f"{100 * r['share']:.0f} %",
-                      "direction": ("raises" if r["mean_contribution"] > 1e-9 else "lowers"
-                                    if r["mean_contribution"] < -1e-9 else "\u2014")}
+                      "share": f"{100 * r['share']:.0f} %"}
                      for _, r in top.iterrows()],
         }
     lev = f.get("levers")
@@ -297,8 +297,10 @@ def findings_context(data) -> dict | None:
         for _, r in lev.iterrows():
             interval = ("" if pd.isna(r["lower"])
                         else f" (refits {_pp(r['lower'])} to {_pp(r['upper'])})")
-            rows.append(f"Setting {r['label']} to {r['value']:g} ({r['unit']}) in all "
-                        f"{f.get('n_regions', r['changed'])} regions changes the mean probability "
+            where = (f"in the {int(r['known'])} regions where it is known at the forecast date"
+                     if "known" in r and pd.notna(r["known"]) else "where it is known")
+            rows.append(f"Setting {r['label']} to {r['value']:g} ({r['unit']}) {where} changes "
+                        f"the mean probability over all {f.get('n_regions', '')} regions "
                         f"from {_p1(r['probability_before'])} to {_p1(r['probability_after'])}: "
                         f"{_pp(r['effect'])}{interval}; {int(r['changed'])} regions' scores move.")
         levers = {"svg": levers_svg(lev, "Effect of each policy lever on the mean probability"),

@@ -27,7 +27,7 @@ def _findings(ran=True, skill=False):
     levers = pd.DataFrame({"lever": ["response_tier"], "probability_before": [0.16],
                            "probability_after": [0.14], "effect": [-0.02], "lower": [-0.035],
                            "upper": [-0.004], "changed": [200], "label": ["TIP tier <1-3>"],
-                           "value": [1.0], "unit": ["tier 1-3"]})
+                           "value": [1.0], "unit": ["tier 1-3"], "known": [76]})
     rows = [{"horizon": 12, "model": "elastic_net", "roc_auc": 0.437,
              "average_precision": 0.120, "best_roc_auc": ("index_alone", 0.561),
              "best_average_precision": ("index_alone", 0.178), "skill": skill}] if ran else []
@@ -54,12 +54,15 @@ def test_section_renders_plots_numbers_and_escaped_text(report_data):
     # no skill, said first and plainly, with the backtest's numbers
     verdict = re.search(r'id="findings-verdict"><p><strong>(.*?)</strong>', section, re.S).group(1)
     assert verdict.startswith("This model showed no out-of-sample skill")
-    assert "ROC-AUC of 0.44 (0.5 is chance)" in verdict and "index alone, reached 0.56" in verdict
+    assert "ROC-AUC of 0.44 (0.5 is chance)" in verdict and "index alone, reached 0.56 and 0.178." in verdict
     assert section.count("<svg") == 4                   # two onset kinds, importance, levers
     assert section.count("<polygon") == 2                # the bootstrap bands
     assert "<script>alert" not in section
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; rule of law" in section
     assert "TIP tier &lt;1-3&gt;" in section
+    assert ("to 1 (tier 1-3) in the 76 regions where it is known at the forecast date changes "
+            "the mean probability over all 241 regions from 16.0% to 14.0%: -2.0 pp (refits "
+            "-3.5 pp to -0.4 pp); 200 regions&#39; scores move.") in section
     assert "\u22122.0" not in section and "-2.0 pp" in section   # the lever's effect, pp
     assert "is 20.0% (17.0%\u201325.0%) in the onset year" in section
     assert "1,287 region-periods (2008\u20132020)" in section
