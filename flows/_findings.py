@@ -317,7 +317,7 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
             before.index)
         levers.append({"lever": lever, "label": ind.label, "value": value, "unit": ind.unit,
                        "known": len(known)})
-    effects = lever_effects(model, before, after) if after else lever_effects(model, before, {})
+    effects = lever_effects(model, before, after)
     effects = effects.merge(pd.DataFrame(levers, columns=["lever", "label", "value", "unit",
                                                           "known"]),
                             on="lever", how="left")

@@ -83,14 +83,10 @@ def test_driver_importance_ranks_the_driving_feature_first_with_refit_intervals(
     reps = bootstrap_explanations(model, X)
     assert len(reps) == 4
     c, b = reps[0]
-    if kind == "elastic_net":
-        est, (a, b0) = model.bootstrap_estimators_[0], model.bootstrap_calibration_[0]
-        np.testing.assert_allclose(b + c.sum(axis=1), a * est.decision_function(X) + b0,
-                                   atol=1e-8)
-    else:
-        est, (a, b0) = model.bootstrap_estimators_[0], model.bootstrap_calibration_[0]
-        np.testing.assert_allclose(b + c.sum(axis=1),
-                                   a * est.decision_function(X.to_numpy()) + b0, atol=1e-6)
+    est, (a, b0) = model.bootstrap_estimators_[0], model.bootstrap_calibration_[0]
+    np.testing.assert_allclose(b + c.sum(axis=1), a * est.decision_function(X.to_numpy()) + b0,
+                               atol=1e-6)
+    assert not np.allclose(c.to_numpy(), point.to_numpy())      # a refit, not the model again
 
 
 def test_bootstrap_explanations_need_refits():
