@@ -260,7 +260,8 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
     Returns
     -------
     dict or None
-        ``horizon`` [months], ``kind``, ``n_train`` [rows], ``train_years`` (first, last),
+        ``horizon`` [months], ``kind``, ``n_train`` [rows], ``step_unit`` (of the time since
+        an onset: "years" or "months"), ``train_years`` (first, last),
         ``n_bootstrap``, ``since_onset`` (one frame per crisis kind, as
         :func:`risk_since_onset`, with ``kind``), ``importance`` (:func:`driver_importance` by
         indicator, with ``label``), ``levers`` (:func:`lever_effects`, each lever set to its
@@ -324,6 +325,7 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
     times = X.index.get_level_values("time") if "time" in X.index.names else None
     return {
         "horizon": int(h), "kind": kind, "n_train": int(len(X)),
+        "step_unit": "years" if result.project.config.frequency == "annual" else "months",
         "train_years": (int(times.min().year), int(times.max().year)) if times is not None
         else None,
         "n_bootstrap": int(len(getattr(model, "bootstrap_estimators_",

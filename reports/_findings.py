@@ -43,7 +43,7 @@ def _pp(v: float) -> str:
     return f"{100 * v:+.1f} pp"
 
 
-def since_onset_svg(curve: pd.DataFrame, title: str) -> Markup:
+def since_onset_svg(curve: pd.DataFrame, title: str, unit: str = "years") -> Markup:
     """Mean probability over steps since an onset: a line, its bootstrap band, and "never".
 
     Parameters
@@ -52,6 +52,8 @@ def since_onset_svg(curve: pd.DataFrame, title: str) -> Markup:
         ``since`` [time steps] (NaN: no onset ever), ``probability``, ``lower``, ``upper`` [-].
     title : str
         Accessible name of the plot.
+    unit : str
+        What a time step is ("years", "months"), for the axis.
     """
     steps = curve[curve["since"].notna()].sort_values("since")
     never = curve[curve["since"].isna()]
@@ -82,7 +84,7 @@ def since_onset_svg(curve: pd.DataFrame, title: str) -> Markup:
         out.append(f'<text x="{_f(sx(v))}" y="{height - 18}" text-anchor="middle" '
                    f'class="axis">{v:g}</text>')
     out.append(f'<text x="{_f(left + pw / 2)}" y="{height - 3}" text-anchor="middle" '
-               'class="axis">time since the onset [years]</text>')
+               f'class="axis">time since the onset [{escape(unit)}]</text>')
     band = ([f"{_f(sx(s))},{_f(sy(u))}" for s, u in zip(steps["since"], steps["upper"])]
             + [f"{_f(sx(s))},{_f(sy(lo))}" for s, lo in
                zip(steps["since"][::-1], steps["lower"][::-1])])
@@ -93,7 +95,8 @@ def since_onset_svg(curve: pd.DataFrame, title: str) -> Markup:
     for s, p, lo, hi in steps[["since", "probability", "lower", "upper"]].itertuples(
             index=False):
         out.append(f'<circle cx="{_f(sx(s))}" cy="{_f(sy(p))}" r="2.5" fill="{_LINE}"><title>'
-                   f'{s:g} years after: {_p1(p)} ({_p1(lo)}\u2013{_p1(hi)})</title></circle>')
+                   f'{s:g} {escape(unit)} after: {_p1(p)} ({_p1(lo)}\u2013{_p1(hi)})'
+                   '</title></circle>')
     if len(never):
         r = never.iloc[0]
         cx = left + pw + 30
@@ -251,6 +254,7 @@ def findings_context(data) -> dict | None:
     band = (f"the middle 90 % of {boot} region-bootstrap refits" if boot
             else "no band (the model was fitted without bootstrap refits)")
     onset = []
+    unit = f.get("step_unit", "years")
     curves = f.get("since_onset")
     if curves is not None and len(curves):
         for kind, c in curves.groupby("kind", sort=False):
@@ -258,18 +262,20 @@ def findings_context(data) -> dict | None:
             never = c[c["since"].isna()]
             first, last = steps.iloc[0], steps.iloc[-1]
             overlap = bool((steps["lower"].max() <= steps["upper"].min()))
-            text = (f"After a {kind} onset the model's mean probability is {_p1(first.probability)} "
+            text = (f"After a {kind} onset the model's mean probability is "
+                    f"{_p1(first.probability)} "
                     f"({_p1(first.lower)}\u2013{_p1(first.upper)}) in the onset year and "
                     f"{_p1(last.probability)} ({_p1(last.lower)}\u2013{_p1(last.upper)}) after "
-                    f"{last.since:g} years")
+                    f"{last.since:g} {unit}")
             if len(never):
                 text += f"; with no onset ever, {_p1(never.iloc[0]['probability'])}"
             text += "."
             text += (" The bands overlap at every step: the data show no time profile."
                      if overlap else " The band is narrower than the change along the curve.")
             onset.append({"kind": kind, "text": text,
-                          "svg": since_onset_svg(c, f"Mean probability over years since a "
-                                                    f"{kind} onset, with its bootstrap band")})
+                          "svg": since_onset_svg(c, f"Mean probability over {unit} since a "
+                                                    f"{kind} onset, with its bootstrap band",
+                                                 unit)})
     imp = f.get("importance")
     importance = None
     if imp is not None and len(imp):

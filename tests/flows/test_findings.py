@@ -138,3 +138,37 @@ def test_skill_summary_says_no_skill_when_a_baseline_wins_or_chance():
                             average_precision=[0.3, 0.14, 0.12, 0.13, 0.18])
     assert skill_summary(better, "elastic_net")["rows"][0]["skill"] is True
     assert skill_summary(better, "detection_aware")["rows"] == []
+
+
+@pytest.mark.slow
+def test_findings_of_a_small_demo_project_run_as_real_data(tmp_path):
+    """The demo world's project with ``demo = false``: monthly steps, two crisis kinds, two
+    levers, the additive model; the report gets the section (a demo run does not)."""
+    import dataclasses
+
+    from projects import small_demo
+
+    from forewarn.flows import findings, load_config
+    from forewarn.flows._report import report_data
+    from forewarn.flows._run import run_stages
+    from forewarn.reports import render_report
+
+    path = small_demo(tmp_path / "demo")
+    text = path.read_text()
+    assert "demo = true" in text
+    demo_result = run_stages(load_config(path))
+    assert report_data(demo_result).findings is None               # the demo leaves it out
+    path.write_text(text.replace("demo = true", "demo = false", 1))
+    result = run_stages(load_config(path))
+    f = findings(result, None, "additive")
+    assert f["step_unit"] == "months" and f["n_bootstrap"] == 4
+    assert f["since_onset"].groupby("kind").size().to_dict() == {"conflict": 14, "disaster": 14}
+    assert f["importance"]["share"].sum() == pytest.approx(1.0)
+    assert f["importance"]["lower"].notna().all()
+    levers = f["levers"].set_index("lever")
+    assert set(levers.index) == {"response_tier", "protection_coverage"}
+    assert (levers["changed"] <= levers["known"]).all() and (levers["known"] > 0).all()
+    assert (levers["lower"] <= levers["upper"]).all()
+    data = report_data(result)
+    html = render_report(dataclasses.replace(data, findings=f))
+    assert 'id="findings"' in html and "time since the onset [months]" in html

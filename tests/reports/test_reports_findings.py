@@ -1,4 +1,4 @@
-"""The report's "What the data say" section: shown only with findings, plots inline, text escaped."""
+"""The report's "What the data say" section: only with findings, plots inline, text escaped."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def test_section_renders_plots_numbers_and_escaped_text(report_data):
     # no skill, said first and plainly, with the backtest's numbers
     verdict = re.search(r'id="findings-verdict"><p><strong>(.*?)</strong>', section, re.S).group(1)
     assert verdict.startswith("This model showed no out-of-sample skill")
-    assert "ROC-AUC of 0.44 (0.5 is chance)" in verdict and "index alone, reached 0.56 and 0.178." in verdict
+    assert "ROC-AUC of 0.44 (0.5 is chance)" in verdict
+    assert "index alone, reached 0.56 and 0.178." in verdict
     assert section.count("<svg") == 4                   # two onset kinds, importance, levers
     assert section.count("<polygon") == 2                # the bootstrap bands
     assert "<script>alert" not in section
