@@ -14,6 +14,10 @@ __all__ = [
     "load_project",
     "resolve_config",
     "risk_since_onset",
+    "driver_importance",
+    "lever_effects",
+    "skill_summary",
+    "findings",
     "validate",
     "write_demo_project",
 ]
@@ -23,6 +27,8 @@ _HOME = {
     "validate": "_api", "Config": "_config", "demo_config": "_config", "load_config": "_config",
     "Project": "_project", "input_hashes": "_project", "load_project": "_project",
     "write_demo_project": "_project", "risk_since_onset": "_findings",
+    "driver_importance": "_findings", "lever_effects": "_findings", "skill_summary": "_findings",
+    "findings": "_findings",
 }
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from forewarn.features import has_geometry
 from forewarn.features._demo import DEMO_LABEL
+from forewarn.flows._findings import findings
 from forewarn.flows._publish import latest_run
 from forewarn.reports import ReportData, write_exports, write_maps, write_report
 
@@ -130,6 +131,10 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
                 columns={"value": "x"})
         card = asdict(make_model_card(trained.model, trained.X_train, trained.y_train))
         card["horizon_months"] = h
+    # What the data say: real-data supervised runs only. On the demo world it would describe
+    # effects planted in a fictional world, easy to mistake for evidence.
+    found = (findings(result, backtest, model_spec.kind)
+             if result.trained and not config.demo else None)
     index_cols = [c for c in result.index.columns
                   if not c.startswith(("contribution_", "scaled_"))]
     return ReportData(
@@ -162,6 +167,7 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         outcome=(config.outcome_label if detection is None
                  else _undetected_too(config.outcome_label)),
         outcome_short=config.outcome_short,
+        findings=found,
     )
 
 

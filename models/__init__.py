@@ -13,6 +13,7 @@ from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._drivers import top_drivers
 from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit, fit_quietly
 from forewarn.models._explain import (
+    bootstrap_explanations,
     coefficients,
     explain,
     explained_margin,
@@ -55,6 +56,7 @@ __all__ = [
     "calibration_slope_intercept",
     "classification_metrics",
     "coefficients",
+    "bootstrap_explanations",
     "explain",
     "explain_change",
     "fit_quietly",

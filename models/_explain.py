@@ -9,7 +9,8 @@ from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._estimators import ElasticNetLogit, _CalibratedAdditive
 from forewarn.models._validation import ModelInputError
 
-__all__ = ["explain", "shape_functions", "coefficients", "explained_margin", "held_at_zero"]
+__all__ = ["explain", "shape_functions", "coefficients", "explained_margin", "held_at_zero",
+           "bootstrap_explanations"]
 
 
 def explained_margin(model, X, part=None) -> np.ndarray:
@@ -74,6 +75,70 @@ def explain(model, X, part=None) -> tuple[pd.DataFrame, float]:
         )
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
     return pd.DataFrame(values, index=index, columns=_feature_names(model)), float(base)
+
+
+def bootstrap_explanations(model, X) -> list[tuple[pd.DataFrame, float]]:
+    """:func:`explain` by each region-bootstrap refit behind ``predict_interval``.
+
+    Each refit (its own estimator and Platt scaling, the hyper-parameters of the fitted model)
+    splits its calibrated margin exactly as the fitted model does (the risk part of a
+    :class:`DetectionAwareLogit`), so a statistic of the contributions, computed once per refit,
+    has a spread that says how much it depends on which regions were in the training data.
+
+    Parameters
+    ----------
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
+        A fitted model with bootstrap refits (``n_bootstrap >= 2``).
+    X : DataFrame, shape (n_rows, n_features)
+        Rows to explain, with the training columns.
+
+    Returns
+    -------
+    list of (DataFrame, float)
+        Per refit: contributions (X's index, the model's feature names) [log-odds] and base
+        value [log-odds]; for every row ``base + contributions.sum(axis=1)`` is that refit's
+        calibrated margin.
+
+    Raises
+    ------
+    ModelInputError
+        The model has no refits, or is not one of the three families.
+    """
+    import copy
+
+    from forewarn.models._estimators import AdditiveBoosting
+
+    if not isinstance(model, (DetectionAwareLogit, _CalibratedAdditive)):
+        raise ModelInputError(
+            "bootstrap_explanations",
+            f"got a {type(model).__name__}; exact explanations are defined for ElasticNetLogit, "
+            "AdditiveBoosting and DetectionAwareLogit only.",
+        )
+    refits = (model.bootstrap_params_ if isinstance(model, DetectionAwareLogit)
+              else model.bootstrap_estimators_)
+    if not len(refits):
+        raise ModelInputError(
+            "bootstrap_explanations",
+            "the model was fitted with n_bootstrap=0, so it has no refits to explain; refit it "
+            "with n_bootstrap >= 2.",
+        )
+    out = []
+    for i, refit in enumerate(refits):
+        twin = copy.copy(model)
+        if isinstance(model, DetectionAwareLogit):
+            n_r = len(model.risk_columns_)
+            twin.risk_intercept_ = float(refit[0])
+            twin.risk_coef_ = np.asarray(refit[1:1 + n_r])
+        else:
+            twin.estimator_ = refit
+            twin.calibration_slope_, twin.calibration_intercept_ = (
+                float(v) for v in model.bootstrap_calibration_[i])
+            if isinstance(model, AdditiveBoosting):
+                for name in ("shape_base_", "shape_thresholds_", "shape_values_",
+                             "shape_missing_"):
+                    twin.__dict__.pop(name, None)  # read the refit's own trees
+        out.append(explain(twin, X))
+    return out
 
 
 def shape_functions(model, X, n_points=50, part=None) -> pd.DataFrame:

@@ -107,6 +107,11 @@ class ReportData:
         project with another outcome says what it forecasts.
     outcome_short : str
         A short form for map titles and legends ("trafficking surge").
+    findings : dict or None
+        What the data say (``forewarn.flows.findings``): ``since_onset``, ``importance``,
+        ``levers`` (DataFrames with intervals), ``skill`` (the latest backtest against its
+        baselines) and the model's facts; None leaves the section out (index-only and demo
+        runs).
     """
 
     project_name: str
@@ -138,3 +143,4 @@ class ReportData:
     detail_regions: tuple = ()
     outcome: str = "a recorded surge in human trafficking"
     outcome_short: str = "trafficking surge"
+    findings: dict | None = None

@@ -39,6 +39,7 @@ from forewarn.reports._common import (
     with_article,
 )
 from forewarn.reports._data import RISK_CLASSES, ReportData
+from forewarn.reports._findings import findings_context
 
 __all__ = ["render_report", "write_report"]
 
@@ -180,6 +181,7 @@ def _context(data: ReportData, top_n: int, max_rows: int = 1000) -> dict:
         "cards": [_card(data, rid, anchors[rid], by_h, parents, features, basis)
                   for rid in cards],
         "method": _method(data, features),
+        "findings": findings_context(data),
         "json": _json(data, by_h, parents, anchors, basis,
                       None if len(data.regions) <= max_rows else detailed),
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),

@@ -277,3 +277,17 @@ def test_capacity_recovery_reads_the_risk_part_and_flags_a_binding_constraint(da
     assert held_at_zero(held) == ["state_capacity"]
     out = capacity_recovery(held, X)
     assert out["held_at_zero"] and out["effect"] == 0 and not out["sign_recovered"]
+
+
+def test_bootstrap_explanations_split_each_refits_risk_margin_exactly(data, model):
+    from forewarn.models import bootstrap_explanations
+
+    X = data[0]
+    rows = X.iloc[:200]
+    reps = bootstrap_explanations(model, rows)
+    assert len(reps) == 8
+    Z = model._design(rows)
+    for (c, b), params in zip(reps, model.bootstrap_params_):
+        np.testing.assert_allclose(b + c.sum(axis=1), model._margins(Z, params, "risk"),
+                                   atol=1e-8)
+        assert (c["effort"] == 0).all()                 # a detection-only feature: no risk part
