@@ -170,12 +170,20 @@ class RunFolder:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
+            full = _disk_full(self.path)  # before the partial folder is removed
             shutil.rmtree(self.path, ignore_errors=True)
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO,
                                                           errno.EROFS, errno.EACCES):
                 raise PublishError(f"writing the run failed ({exc.strerror}: {exc.filename}); "
                                    "nothing was published and 'latest' is unchanged. Free some "
                                    "space or choose another --out.") from None
+            if full and isinstance(exc, Exception) and not isinstance(exc, ForewarnError):
+                # A library that fails on a full disk with an error of its own (matplotlib's
+                # PDF writer: "'Stream' object has no attribute 'pos'") is still a full disk.
+                raise PublishError(f"writing the run failed: the disk holding {self.out_dir} is "
+                                   f"full ({type(exc).__name__} while writing); nothing was "
+                                   "published and 'latest' is unchanged. Free some space or "
+                                   "choose another --out.") from None
             return False
         if interrupted() is not None:  # Prefect may have swallowed the KeyboardInterrupt
             shutil.rmtree(self.path, ignore_errors=True)
@@ -199,6 +207,14 @@ class RunFolder:
         os.replace(tmp, self.path / MANIFEST)
         os.rename(self.path, self.final)
         _point_latest(self.out_dir, self.final, self.latest)
+
+
+def _disk_full(path: Path, below: int = 1 << 20) -> bool:
+    """True when the file system holding ``path`` has less than ``below`` bytes free."""
+    try:
+        return shutil.disk_usage(path if path.exists() else path.parent).free < below
+    except OSError:
+        return False
 
 
 def _point_latest(out_dir: Path, target: Path, name: str = "latest") -> None:

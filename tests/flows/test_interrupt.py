@@ -74,3 +74,25 @@ def test_ctrl_c_exits_130_and_publishes_nothing(tmp_path, after):
     assert not (out / "latest").exists()
     runs = out / "runs"
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_full_disk_is_said_whatever_the_library_raises(tmp_path, monkeypatch):
+    """matplotlib's PDF writer fails on a full disk with an AttributeError of its own."""
+    import shutil as _shutil
+
+    from forewarn.flows import _publish
+
+    with RunFolder(tmp_path, new_run_id(pd.Timestamp("2025-12-31"))) as first:
+        (first.path / "scores.csv").write_text("region_id\n")
+    usage = _shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(_publish.shutil, "disk_usage",
+                        lambda p: usage._replace(free=0))
+    with pytest.raises(_publish.PublishError, match=r"the disk holding .* is full "
+                       r"\(AttributeError while writing\); nothing was published"):
+        with RunFolder(tmp_path, new_run_id(pd.Timestamp("2026-01-31"))) as run:
+            raise AttributeError("'Stream' object has no attribute 'pos'")
+    assert latest_run(tmp_path) == first.final and not run.path.exists()
+    monkeypatch.undo()
+    with pytest.raises(AttributeError):  # with space left, a bug stays a bug
+        with RunFolder(tmp_path, new_run_id(pd.Timestamp("2026-02-28"))):
+            raise AttributeError("a real bug")
