@@ -154,6 +154,9 @@ def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_di
             return trained
         except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
             progress.say(f"      cache entry {folder.name} unusable ({exc}); training again")
+    refits = getattr(model_spec, model_spec.kind, {}).get("n_bootstrap")
+    progress.say(f"      {horizon}-month horizon: training the {model_spec.kind} model and "
+                 f"{refits if refits is not None else 'its'} bootstrap refits ...")
     trained = train(project, prepared, horizon, model_spec, project.config.seed)
     if folder is not None:
         card = make_model_card(trained.model, trained.X_train, trained.y_train)
