@@ -551,7 +551,8 @@ def _backtest(data) -> list:
         part = b[b["horizon"] == h].reset_index(drop=True)
         is_model = part["model"] == "model"
         model = part[is_model].iloc[0] if is_model.any() else part.iloc[0]
-        rows = [{"name": str(r["model"]), "is_model": r["model"] == model["model"],
+        rows = [{"name": str(r["model"]) + (" (ceiling)" if r["model"] in _CEILINGS else ""),
+                 "is_model": r["model"] == model["model"],
                  "values": [_backtest_value(r, c) for c, *_ in cols]}
                 for _, r in part.iterrows()]
         out.append({"h": int(h), "text": horizon_text(h), "columns": [m[1] for m in cols],
@@ -559,25 +560,52 @@ def _backtest(data) -> list:
     return out
 
 
+#: Rows of a backtest that are ceilings, not baselines: the demo world's true probability.
+_CEILINGS = ("oracle",)
+
+
 def _verdict(model, part, h) -> dict:
-    """Say plainly whether the model beats each baseline on ranking and probability quality."""
-    fails = []
+    """Say plainly whether the model beats each real baseline on ranking and probability
+    quality, and how close it gets to a ceiling (the demo world's oracle), which no model can
+    beat and so is never called a baseline it fails to beat."""
+    fails, compared, ceiling = [], 0, []
     for col, name, _, higher in _METRICS:
         if col not in _VERDICT or col not in part.columns or pd.isna(model[col]):
             continue
         for _, r in part.iterrows():
             if r["model"] == model["model"] or pd.isna(r[col]):
                 continue
+            if r["model"] in _CEILINGS:
+                ceiling.append(_to_ceiling(name, model[col], r[col], higher))
+                continue
+            compared += 1
             worse = model[col] < r[col] if higher else model[col] > r[col]
             if worse:
                 fails.append(f"it does not beat the \u201c{r['model']}\u201d baseline on {name} "
                              f"({model[col]:.3f} against {r[col]:.3f})")
+    close = ("" if not ceiling else
+             " The \u201coracle\u201d row is the demo world's true probability: a ceiling that no "
+             "model can beat, not a baseline. How close the model gets to it: "
+             + "; ".join(ceiling) + ".")
+    if not compared:
+        return {"ok": False, "text": f"At {horizon_text(h)}, there is no baseline to compare "
+                "the model with." + close}
     if not fails:
         return {"ok": True, "text": f"At {horizon_text(h)}, the model beats every baseline on "
-                f"ranking and on the quality of its probabilities."}
+                f"ranking and on the quality of its probabilities." + close}
     return {"ok": False, "text": f"At {horizon_text(h)}, " + "; ".join(fails) + ". Weigh its "
-            "scores accordingly: where a baseline does as well, the model adds little."}
+            "scores accordingly: where a baseline does as well, the model adds little." + close}
 
+
+def _to_ceiling(name, value, top, higher) -> str:
+    """How the model's value of one measure compares with the ceiling's, in words that hold
+    for the two numbers printed beside them."""
+    pair = f"{name} {value:.3f} against {top:.3f}"
+    if f"{value:.3f}" == f"{top:.3f}":
+        return pair + " (level with it at this precision)"
+    if (value > top) if higher else (value < top):
+        return pair + " (better than it in this sample, by chance)"
+    return pair
 
 def _calibration(data) -> list:
     c = data.calibration

@@ -139,6 +139,37 @@ def test_backtest_says_plainly_when_a_baseline_wins(report_html):
             "precision (0.300 against 0.350)") in text
 
 
+def test_the_oracle_is_a_ceiling_not_a_baseline(report_data):
+    """The demo world's true probability is a ceiling: the verdict never says the model fails
+    to beat it, judges "beats every baseline" on the real baselines only, and says how close the
+    model gets, with numbers that match the table."""
+    bt = report_data.backtest
+    oracle = bt[bt["model"] == "model"].assign(model="oracle")
+    oracle[["roc_auc", "average_precision"]] += 0.05
+    oracle["brier"] -= 0.01
+    data = dataclasses.replace(report_data, backtest=pd.concat([bt, oracle], ignore_index=True))
+    text = " ".join(parse(render_report(data)).text)
+    assert "oracle\u201d baseline" not in text
+    assert "At 3 months, the model beats every baseline" in text
+    assert "a ceiling that no model can beat, not a baseline" in text
+    assert ("How close the model gets to it: ROC AUC 0.800 against 0.850; Average precision "
+            "0.300 against 0.350; Brier score 0.080 against 0.070.") in text
+    assert "oracle (ceiling)" in text
+    # A real baseline that wins is still named.
+    assert "it does not beat the \u201cpersistence\u201d baseline" in text
+
+
+def test_a_backtest_with_only_a_ceiling_claims_no_win(report_data):
+    bt = report_data.backtest
+    part = bt[bt["model"] == "model"]
+    data = dataclasses.replace(report_data, backtest=pd.concat(
+        [part, part.assign(model="oracle", roc_auc=0.79)], ignore_index=True))
+    text = " ".join(parse(render_report(data)).text)
+    assert "beats every baseline" not in text
+    assert "there is no baseline to compare the model with" in text
+    assert "ROC AUC 0.800 against 0.790 (better than it in this sample, by chance)" in text
+
+
 def test_planners_questions_are_answered_from_the_shape_functions(report_html):
     text = " ".join(parse(report_html).text)
     assert "Risk is highest about 6 months after a conflict begins" in text
