@@ -257,13 +257,43 @@ def _features(data: ReportData) -> pd.DataFrame:
         f["label"] = pd.Series(f.index.astype(str), index=f.index)
     f["label"] = f["label"].where(f["label"].notna() & (f["label"].astype(str) != ""),
                                   f.index.to_series().astype(str))
+    f["label"] = [_human_label(str(n), str(lab), f) for n, lab in zip(f.index, f["label"])]
     return f
+
+
+#: Words for the derived features the pipeline names ``<indicator>__<suffix>``.
+_SUFFIXES = {"imputed": "{}: value carried forward", "splag": "{} in neighbouring regions",
+             "change": "{}: change", "anomaly": "{}: against its own history"}
+#: Words for the crisis-context features ``crisis_<kind>__<suffix>``.
+_CRISIS = {"since": "Time since the latest {} began", "seen": "{} seen in this region before",
+           "magnitude": "Size of the latest {}", "ongoing": "{} going on"}
+
+
+def _human_label(name: str, label: str, features: pd.DataFrame) -> str:
+    """A reader's label for a feature: raw ids (``crisis_conflict__since``) and derived features
+    that share their indicator's label (``state_capacity__imputed``) get words of their own."""
+    if "__" not in name:
+        return label
+    base, suffix = name.split("__", 1)
+    if base.startswith("crisis_") and suffix in _CRISIS and label in (name, base):
+        kind = base[len("crisis_"):].replace("_", " ")
+        return _CRISIS[suffix].format(kind).capitalize()
+    shared = base in features.index and label == str(features.at[base, "label"])
+    if label not in (name, base) and not shared:
+        return label
+    stem = (str(features.at[base, "label"]) if base in features.index
+            and str(features.at[base, "label"]) not in ("", "nan", base)
+            else base.replace("_", " ").capitalize())
+    words = _SUFFIXES.get(suffix.split("__")[0], "{}: " + suffix.replace("_", " "))
+    return words.format(stem)
 
 
 def _label(features: pd.DataFrame, name) -> str:
     if name in features.index:
         return str(features.at[name, "label"])
-    text = str(name).replace("__", ": ").replace("_", " ")
+    if "__" in str(name):
+        return _human_label(str(name), str(name), features)
+    text = str(name).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
@@ -439,8 +469,13 @@ def _change_text(data, rid, h, row, features, basis) -> dict:
         named = ", ".join(f"{_label(features, f)} ({v:+.2f})"
                           for f, v in zip(top["feature"], top["contribution"]) if abs(v) >= 0.005)
         verb = "raised" if total > 0 else "lowered"
-        text = f"New data {verb} the score by {abs(total):.2f} log-odds"
-        lines.append(text + (f", mostly through {named}." if named else "."))
+        if abs(total) < 0.005:
+            # Below the precision shown: "lowered by 0.00" would read as a contradiction.
+            text = "New data hardly changed the score (less than 0.01 log-odds)"
+            lines.append(text + (f"; the largest moves were {named}." if named else "."))
+        else:
+            text = f"New data {verb} the score by {abs(total):.2f} log-odds"
+            lines.append(text + (f", mostly through {named}." if named else "."))
         if abs(model) >= 0.005:
             verb = "raised" if model > 0 else "lowered"
             lines.append(f"Updating the model {verb} it by {abs(model):.2f} log-odds.")
@@ -518,7 +553,7 @@ def _method(data, features) -> dict:
         "detection": _detection(data, features),
         "tree": _tree(data.index_hierarchy),
         "sources": _sources(data),
-        "card": _model_card(data.model_card),
+        "card": _model_card(data.model_card, features),
         "limits": [str(x) for x in data.model_card.get("limits", ())],
     }
 
@@ -656,13 +691,18 @@ def _shapes(data, features) -> dict:
         questions.append({"q": "How much state capacity is enough?", "svg": None,
                           "answer": "This model has no state-capacity feature, so it cannot "
                                     "say.", "title": "", "units": ""})
-    highlighted = set(onset) | set(capacity)
+    # Carried-forward flags are no shape of an input: never highlighted or among the tiles
+    # shown, only folded away with the rest (labelled "...: value carried forward").
+    flag = [f for f in curves if str(f).endswith("__imputed")]
+    highlighted = (set(onset) | set(capacity)) - set(flag)
     rest = sorted(curves, key=spread, reverse=True)
-    tiles = [_tile(f, curves[f], features, f in highlighted)
-             for f in [f for f in rest if f in highlighted] + [f for f in rest
-                                                               if f not in highlighted]]
-    return {"questions": questions, "shown": tiles[:_SHAPES_SHOWN + len(highlighted)],
-            "folded": tiles[_SHAPES_SHOWN + len(highlighted):]}
+    order = ([f for f in rest if f in highlighted]
+             + [f for f in rest if f not in highlighted and f not in flag])
+    tiles = [_tile(f, curves[f], features, f in highlighted) for f in order]
+    n = _SHAPES_SHOWN + len(highlighted)
+    return {"questions": questions, "shown": tiles[:n],
+            "folded": tiles[n:] + [_tile(f, curves[f], features, False)
+                                   for f in rest if f in flag]}
 
 
 def _detection(data, features) -> dict | None:
@@ -821,20 +861,45 @@ def _sources(data) -> list:
     return [{c: text(r.get(c)) for c in cols} for _, r in s.iterrows()]
 
 
-def _model_card(card: dict) -> list:
-    """Model card entries as (key, text or list), limits left for their own list."""
+def _model_card(card: dict, features: pd.DataFrame | None = None) -> list:
+    """Model card entries as (key, text or list), limits left for their own list: feature ids
+    as their labels, direction maps as sentences, never a Python dict or list as printed."""
+    features = pd.DataFrame(columns=["label"]) if features is None else features
     items = []
     for k, v in card.items():
         if k == "limits":
             continue
         key = str(k).replace("_", " ")
         if isinstance(v, dict):
-            items.append((key, [f"{a}: {_plain(b)}" for a, b in v.items()]))
-        elif isinstance(v, (list, tuple)):
-            items.append((key, ", ".join(_plain(x) for x in v)))
+            items.append((key, [f"{str(a).replace('_', ' ')}: {_card_value(a, b, features)}"
+                                for a, b in v.items()] or "none recorded"))
         else:
-            items.append((key, _plain(v)))
+            items.append((key, _card_value(k, v, features)))
     return items
+
+
+_DIRECTION_WORDS = {1: "higher raises the score", -1: "higher lowers the score",
+                    0: "either way (no constraint)"}
+
+
+def _card_value(key, v, features) -> str:
+    """One model-card value in words."""
+    if isinstance(v, dict) and "direction" in str(key) and all(
+            x in _DIRECTION_WORDS for x in v.values()):
+        groups = {d: [_label(features, f) for f, x in v.items() if x == d]
+                  for d in _DIRECTION_WORDS}
+        return "; ".join(f"{words}: {', '.join(groups[d])}"
+                         for d, words in _DIRECTION_WORDS.items() if groups[d]) or "none"
+    if isinstance(v, dict):
+        return "; ".join(f"{_label(features, a)} {_card_value(a, b, features)}"
+                         for a, b in v.items()) or "none"
+    if isinstance(v, (list, tuple)):
+        named = str(key) == "features"
+        return ", ".join(_label(features, x) if named else _card_value(key, x, features)
+                         for x in v) or "none"
+    if v is None or (isinstance(v, str) and not v):
+        return "not recorded"
+    return _plain(v)
 
 
 def _plain(v) -> str:
