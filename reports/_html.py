@@ -119,7 +119,16 @@ def render_report(data: ReportData, *, top_n: int = 10, max_rows: int = 1000) ->
         loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+    env.filters["css_string"] = _css_string
     return env.get_template("report.html.j2").render(**_context(data, top_n, max_rows))
+
+
+def _css_string(text) -> Markup:
+    """``text`` as a quoted CSS string safe inside a style element: every character but plain
+    letters, digits and a little punctuation written as a 6-digit CSS escape."""
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:()-")
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in str(text))
+                  + '"')
 
 
 def write_report(data: ReportData, path, *, top_n: int = 10, max_rows: int = 1000) -> Path:
