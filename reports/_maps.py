@@ -64,8 +64,9 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     region zoomed in (neighbours in grey), and the change since the previous run.
 
     Every map carries a title, the forecast date and horizon, a legend stating the class
-    breaks, the source line, the caveat, and on demo runs a large "DEMO DATA" stamp. Classes
-    come from ``mapclassify.UserDefined`` with the run's class breaks. Regions with low data
+    breaks, the source line, the caveat, and on demo runs a band across the top and a
+    "DEMO DATA" corner stamp beside the title (never over the regions). Classes come from
+    ``mapclassify.UserDefined`` with the run's class breaks. Regions with low data
     reliability are hatched. When there is no previous run, the change map is still written
     and says so in large type, so a slide deck never silently loses a page.
 
@@ -205,19 +206,25 @@ def _frame(data: ReportData, title: str, subtitle: str) -> _Slide:
     fig = Figure(figsize=SLIDE_SIZE, dpi=DPI, facecolor="white")
     renderer = _renderer(fig)
     width = 0.96 * fig.bbox.width  # between the 2% margins
+    heading = width  # the title's and subtitle's width, less the demo stamp's
     top = 0.955
     if data.demo_label:
-        # A band across the top and a stamp across the map: no slide can pass for real data.
+        # A band across the top and a corner stamp: no slide can pass for real data.
         fig.patches.append(matplotlib.patches.Rectangle(
             (0, 0.955), 1, 0.045, transform=fig.transFigure, color="#b2182b", zorder=0))
         fig.text(0.5, 0.977, _t(data.demo_label), fontsize=15, weight="bold", color="white",
                  ha="center", va="center")
-        fig.text(0.33, 0.48, "DEMO DATA", fontsize=88, weight="bold", color="#b2182b",
-                 alpha=0.2, rotation=15, ha="center", va="center", zorder=20)
         top = 0.935
-    fig.text(0.02, top, _t(title), fontsize=_fit(renderer, title, 28, width, weight="bold"),
+        # A corner stamp beside the title, never over the regions: over the map a translucent
+        # red stamp read as risen risk on the change map and hid names.
+        stamp = fig.text(0.98, top, "DEMO DATA", fontsize=18, weight="bold", color="#1f2328",
+                         ha="right", va="top", bbox={"boxstyle": "square,pad=0.35",
+                                                     "facecolor": "#ffd84d",
+                                                     "edgecolor": "#1f2328", "linewidth": 2})
+        heading -= stamp.get_window_extent(renderer).width + 0.03 * fig.bbox.width
+    fig.text(0.02, top, _t(title), fontsize=_fit(renderer, title, 28, heading, weight="bold"),
              weight="bold", va="top")
-    fig.text(0.02, top - 0.075, _t(subtitle), fontsize=_fit(renderer, subtitle, 17, width),
+    fig.text(0.02, top - 0.075, _t(subtitle), fontsize=_fit(renderer, subtitle, 17, heading),
              va="top", color="#333333")
     # The caveat keeps its line at the foot; a source line that wraps grows upwards and lifts
     # the map by as much, so nothing runs off the page or over anything else.

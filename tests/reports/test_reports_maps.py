@@ -181,3 +181,16 @@ def test_line_widths_follow_the_size_of_regions(world_map, demo_map):
     world_regions, world_parents = widths(world_map[0])
     assert world_regions <= 0.3 and world_parents <= 0.6
     assert widths(demo_map[0]) == (pytest.approx(0.7), pytest.approx(2.2))
+
+
+def test_the_demo_stamp_sits_beside_the_title_never_over_the_regions(demo_map):
+    """A translucent stamp over the map read as risen risk on the change map and hid names."""
+    fig, renderer = demo_map
+    stamps = [t for t in fig.texts if t.get_text() == "DEMO DATA"]
+    assert len(stamps) == 1
+    stamp = stamps[0].get_bbox_patch().get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not stamp.overlaps(ax.bbox)
+    title = fig.texts[fig.texts.index(stamps[0]) + 1].get_window_extent(renderer)
+    assert title.x1 < stamp.x0 and _inside(stamp, fig.bbox)
+    assert stamps[0].get_alpha() in (None, 1)
