@@ -867,7 +867,11 @@ def _sources(data) -> list:
             return ", ".join(str(x) for x in v)
         return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
-    return [{c: text(r.get(c)) for c in cols} for _, r in s.iterrows()]
+    rows = [{c: text(r.get(c)) for c in cols} for _, r in s.iterrows()]
+    for row in rows:
+        if "latest_period" in s.columns and not row["latest_period"]:
+            row["latest_period"] = "no observations (not used)"
+    return rows
 
 
 def _model_card(card: dict, features: pd.DataFrame | None = None) -> list:

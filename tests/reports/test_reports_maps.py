@@ -10,12 +10,13 @@ import re
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
-from forewarn.reports import _maps, write_maps
-from forewarn.reports._common import CAVEAT, class_legend, classify
+from forewarn.reports import _maps, render_report, write_maps
+from forewarn.reports._common import CAVEAT, class_legend, classify, source_line
 
 from .conftest import WORLD_PARENTS, build_report_data
 
@@ -194,3 +195,17 @@ def test_the_demo_stamp_sits_beside_the_title_never_over_the_regions(demo_map):
     title = fig.texts[fig.texts.index(stamps[0]) + 1].get_window_extent(renderer)
     assert title.x1 < stamp.x0 and _inside(stamp, fig.bbox)
     assert stamps[0].get_alpha() in (None, 1)
+
+
+def test_only_sources_that_feed_the_numbers_are_credited(one_horizon):
+    """A catalogued source without a single observation (ACLED in the countries example) is not
+    credited on the maps, and the report's source table says it was not used."""
+    sources = pd.concat([pd.DataFrame([{"source": "ACLED", "licence": "ACLED terms",
+                                        "indicators": "Political violence events",
+                                        "latest_period": ""}]), one_horizon.sources],
+                        ignore_index=True)
+    data = dataclasses.replace(one_horizon, sources=sources)
+    line = source_line(data)
+    assert "ACLED" not in line and "forewarn demo world (synthetic)" in line
+    html = render_report(data)
+    assert "no observations (not used)" in html
