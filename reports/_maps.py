@@ -359,6 +359,27 @@ def _largest(geom):
     return max(getattr(geom, "geoms", (geom,)), key=lambda g: g.area)
 
 
+#: A region whose area is under this share of its parent's lies "far off" when it also lies
+#: outside the box of the larger regions widened by _FAR_PAD of its size on each side.
+_FAR_SHARE, _FAR_PAD = 0.01, 0.25
+
+
+def _near_mainland(parts) -> np.ndarray:
+    """True for the regions that frame a parent's zoomed map: all but small regions that lie
+    far outside the box of the larger ones (an island such as Saint Helena)."""
+    # Shares of the parent's area in degrees squared: a ranking of sizes, not areas.
+    area = shapely.area(np.asarray(parts, dtype=object))
+    big = area >= _FAR_SHARE * area.sum()
+    if big.all() or not big.any():
+        return np.ones(len(parts), bool)
+    x0, y0, x1, y1 = parts[big].total_bounds
+    dx, dy = _FAR_PAD * (x1 - x0), _FAR_PAD * (y1 - y0)
+    b = parts.bounds
+    inside = ((b["maxx"] >= x0 - dx) & (b["minx"] <= x1 + dx) & (b["maxy"] >= y0 - dy)
+              & (b["miny"] <= y1 + dy)).to_numpy()
+    return big | inside
+
+
 def _anchor(geom):
     """A point inside the largest part of ``geom``: a name sits on the mainland, not on the
     island that happens to come first."""
@@ -406,12 +427,17 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
              else f"Risk of {with_article(data.outcome_short)} within {horizon_text(h)}")
     slide = _frame(data, title, f"{area} \u00b7 forecast origin {day(data.as_of)}")
     ax, focus = slide.ax, regions[inside]
+    far = []
     if pid is None:
         _view(ax, focus)
     else:
         # Each region's largest part: France's Guiana must not pull Western Europe's zoom
-        # across the Atlantic.
-        _view(ax, focus.geometry.map(_largest), pad=0.08)
+        # across the Atlantic; and a small far-off island region (Saint Helena) must not drag
+        # Western Africa's map far south: the map names it as outside the view.
+        parts = focus.geometry.map(_largest)
+        near = _near_mainland(parts)
+        _view(ax, parts[near] if near.any() else parts, pad=0.08)
+        far = [str(n) for n in focus.loc[~near, "name"]] if "name" in focus.columns else []
     detail = _detail(ax, focus)
     if not inside.all():
         regions[~inside].plot(ax=ax, aspect=None, color=CONTEXT_COLOUR, edgecolor="#b0b0b0",
@@ -433,8 +459,12 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
         left_out = _label_regions(slide, focus, order, taken)
         _label_neighbours(slide, lines, pid, taken)
         what = "region name(s) left out where they would overlap (the riskiest are named first)"
-    if left_out:
-        _note(slide, f"{left_out} {what}.")
+    notes = [f"{left_out} {what}."] if left_out else []
+    if far:
+        notes.append(f"Outside the view (far-off island{'s' if len(far) > 1 else ''}): "
+                     f"{', '.join(far[:3])}{' and others' if len(far) > 3 else ''}.")
+    if notes:
+        _note(slide, " ".join(notes))
     _class_legend(slide.side, data, cls[inside], bool(low.any()), basis)
     return slide.fig
 

@@ -209,3 +209,27 @@ def test_only_sources_that_feed_the_numbers_are_credited(one_horizon):
     assert "ACLED" not in line and "forewarn demo world (synthetic)" in line
     html = render_report(data)
     assert "no observations (not used)" in html
+
+
+def test_a_far_off_island_does_not_drag_a_parent_map(one_horizon):
+    """Saint Helena must not pull Western Africa's map far south: a small region far outside
+    its parent's other regions is left out of the view, and the map says so."""
+    import shapely
+
+    regions = one_horizon.regions.to_crs("EPSG:4326")
+    xa = regions[regions["parent_id"] == "XA"]
+    x0, y0, x1, y1 = xa.total_bounds
+    island_at = (x0 + x1) / 2, y0 - 6 * (y1 - y0)
+    island = regions.iloc[:1].copy()
+    island.index = ["XA99"]
+    island["name"] = "Far Isle"
+    island["parent_id"] = "XA"
+    island["geometry"] = [shapely.Point(island_at).buffer(0.002 * (x1 - x0))]
+    regions = pd.concat([regions, island])
+    data = dataclasses.replace(one_horizon, regions=regions)
+    with matplotlib.rc_context(_maps._RC):
+        fig = dict(_maps._figures(data))["risk_3m_XA"]
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > island_at[1]
+    assert ax.get_ylim()[0] <= y0
+    assert _text(fig, "Outside the view").get_text().endswith("far-off island): Far Isle.")
