@@ -77,7 +77,8 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     and the source line wraps to at most three lines above the caveat.
 
     Files are named ``risk_<h>m_all``, ``risk_<h>m_<parent id>`` and ``change_<h>m_all``,
-    one per format.
+    one per format. A parent none of whose regions has a score gets no zoomed map (no empty
+    slides); a small far-off island region is left out of its parent's view and named.
 
     Parameters
     ----------
@@ -134,6 +135,12 @@ def _figures(data: ReportData, zoomed: bool = True):
         scores = scores.reindex(regions.index)
         yield f"risk_{h}m_all", _risk_map(data, regions, scores, h, None, parents, basis)
         for pid in parents if zoomed else ():
+            # A parent none of whose regions has a score (Antarctica, the open ocean) would
+            # make an empty slide: it gets none.
+            if scores.loc[(regions["parent_id"].astype(str) == pid).to_numpy(),
+                          basis.column].isna().all():
+                log.info("no map for parent region %s: none of its regions has a score", pid)
+                continue
             yield (f"risk_{h}m_{slug(pid)}",
                    _risk_map(data, regions, scores, h, pid, parents, basis))
         yield f"change_{h}m_all", _change_map(data, regions, scores, h, parents)

@@ -233,3 +233,15 @@ def test_a_far_off_island_does_not_drag_a_parent_map(one_horizon):
     assert ax.get_ylim()[0] > island_at[1]
     assert ax.get_ylim()[0] <= y0
     assert _text(fig, "Outside the view").get_text().endswith("far-off island): Far Isle.")
+
+
+def test_a_parent_without_any_score_gets_no_empty_slide(one_horizon, tmp_path, caplog):
+    """Antarctica and the open ocean have no data: no zoomed map of grey regions."""
+    in_xb = one_horizon.scores["parent_id"] == "XB"
+    data = dataclasses.replace(one_horizon, scores=one_horizon.scores.assign(
+        probability=one_horizon.scores["probability"].mask(in_xb)))
+    with caplog.at_level(logging.INFO, logger="forewarn.reports._maps"):
+        files = write_maps(data, tmp_path, formats=("svg",))
+    assert [f.stem for f in files] == ["risk_3m_all", "risk_3m_XA", "risk_3m_XC",
+                                       "change_3m_all"]
+    assert "no map for parent region XB: none of its regions has a score" in caplog.text
