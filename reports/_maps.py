@@ -434,7 +434,7 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
              else f"Risk of {with_article(data.outcome_short)} within {horizon_text(h)}")
     slide = _frame(data, title, f"{area} \u00b7 forecast origin {day(data.as_of)}")
     ax, focus = slide.ax, regions[inside]
-    far = []
+    far, in_view = [], focus
     if pid is None:
         _view(ax, focus)
     else:
@@ -445,6 +445,7 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
         near = _near_mainland(parts)
         _view(ax, parts[near] if near.any() else parts, pad=0.08)
         far = [str(n) for n in focus.loc[~near, "name"]] if "name" in focus.columns else []
+        in_view = focus[near] if near.any() else focus
     detail = _detail(ax, focus)
     if not inside.all():
         regions[~inside].plot(ax=ax, aspect=None, color=CONTEXT_COLOUR, edgecolor="#b0b0b0",
@@ -463,7 +464,7 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
     else:
         order = scores[basis.column].sort_values(ascending=False, na_position="last").index
         taken = []
-        left_out = _label_regions(slide, focus, order, taken)
+        left_out = _label_regions(slide, in_view, order, taken)
         _label_neighbours(slide, lines, pid, taken)
         what = "region name(s) left out where they would overlap (the riskiest are named first)"
     notes = [f"{left_out} {what}."] if left_out else []
