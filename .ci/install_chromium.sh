@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the report's browser test (run by .ci/run before the tests; run it
+# Install Debian's chromium (and poppler-utils' pdftotext, to read the printed report) for the
+# report's browser tests (run by .ci/run before the tests; run it
 # yourself once on a development machine). Only as root with apt-get; otherwise say why and exit 3:
 # the browser test then skips with the reason.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
+if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -16,4 +17,4 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
-apt-get install -y -q chromium >&2
+apt-get install -y -q chromium poppler-utils >&2

@@ -280,7 +280,13 @@ def source_line(data: ReportData) -> str:
     """Where the numbers come from, for the foot of every map and the report."""
     names = []
     if len(data.sources) and "source" in data.sources.columns:
-        names = list(dict.fromkeys(str(s) for s in data.sources["source"].dropna()))
+        fed = data.sources
+        if "latest_period" in fed.columns:
+            # Only sources that feed the numbers: a catalogued source with no observation
+            # (no latest period) is not credited.
+            latest = fed["latest_period"]
+            fed = fed[latest.notna() & (latest.astype(str).str.strip() != "")]
+        names = list(dict.fromkeys(str(s) for s in fed["source"].dropna()))
     text = f"Source: forewarn, project {data.project_name}, forecast origin {day(data.as_of)}"
     if names:
         text += "; data: " + ", ".join(names)

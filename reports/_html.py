@@ -120,7 +120,16 @@ def render_report(data: ReportData, *, top_n: int = 10, max_rows: int = 1000) ->
         loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+    env.filters["css_string"] = _css_string
     return env.get_template("report.html.j2").render(**_context(data, top_n, max_rows))
+
+
+def _css_string(text) -> Markup:
+    """``text`` as a quoted CSS string safe inside a style element: every character but plain
+    letters, digits and a little punctuation written as a 6-digit CSS escape."""
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:()-")
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in str(text))
+                  + '"')
 
 
 def write_report(data: ReportData, path, *, top_n: int = 10, max_rows: int = 1000) -> Path:
@@ -259,13 +268,43 @@ def _features(data: ReportData) -> pd.DataFrame:
         f["label"] = pd.Series(f.index.astype(str), index=f.index)
     f["label"] = f["label"].where(f["label"].notna() & (f["label"].astype(str) != ""),
                                   f.index.to_series().astype(str))
+    f["label"] = [_human_label(str(n), str(lab), f) for n, lab in zip(f.index, f["label"])]
     return f
+
+
+#: Words for the derived features the pipeline names ``<indicator>__<suffix>``.
+_SUFFIXES = {"imputed": "{}: value carried forward", "splag": "{} in neighbouring regions",
+             "change": "{}: change", "anomaly": "{}: against its own history"}
+#: Words for the crisis-context features ``crisis_<kind>__<suffix>``.
+_CRISIS = {"since": "Time since the latest {} began", "seen": "{} seen in this region before",
+           "magnitude": "Size of the latest {}", "ongoing": "{} going on"}
+
+
+def _human_label(name: str, label: str, features: pd.DataFrame) -> str:
+    """A reader's label for a feature: raw ids (``crisis_conflict__since``) and derived features
+    that share their indicator's label (``state_capacity__imputed``) get words of their own."""
+    if "__" not in name:
+        return label
+    base, suffix = name.split("__", 1)
+    if base.startswith("crisis_") and suffix in _CRISIS and label in (name, base):
+        kind = base[len("crisis_"):].replace("_", " ")
+        return _CRISIS[suffix].format(kind).capitalize()
+    shared = base in features.index and label == str(features.at[base, "label"])
+    if label not in (name, base) and not shared:
+        return label
+    stem = (str(features.at[base, "label"]) if base in features.index
+            and str(features.at[base, "label"]) not in ("", "nan", base)
+            else base.replace("_", " ").capitalize())
+    words = _SUFFIXES.get(suffix.split("__")[0], "{}: " + suffix.replace("_", " "))
+    return words.format(stem)
 
 
 def _label(features: pd.DataFrame, name) -> str:
     if name in features.index:
         return str(features.at[name, "label"])
-    text = str(name).replace("__", ": ").replace("_", " ")
+    if "__" in str(name):
+        return _human_label(str(name), str(name), features)
+    text = str(name).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
@@ -441,8 +480,13 @@ def _change_text(data, rid, h, row, features, basis) -> dict:
         named = ", ".join(f"{_label(features, f)} ({v:+.2f})"
                           for f, v in zip(top["feature"], top["contribution"]) if abs(v) >= 0.005)
         verb = "raised" if total > 0 else "lowered"
-        text = f"New data {verb} the score by {abs(total):.2f} log-odds"
-        lines.append(text + (f", mostly through {named}." if named else "."))
+        if abs(total) < 0.005:
+            # Below the precision shown: "lowered by 0.00" would read as a contradiction.
+            text = "New data hardly changed the score (less than 0.01 log-odds)"
+            lines.append(text + (f"; the largest moves were {named}." if named else "."))
+        else:
+            text = f"New data {verb} the score by {abs(total):.2f} log-odds"
+            lines.append(text + (f", mostly through {named}." if named else "."))
         if abs(model) >= 0.005:
             verb = "raised" if model > 0 else "lowered"
             lines.append(f"Updating the model {verb} it by {abs(model):.2f} log-odds.")
@@ -520,7 +564,7 @@ def _method(data, features) -> dict:
         "detection": _detection(data, features),
         "tree": _tree(data.index_hierarchy),
         "sources": _sources(data),
-        "card": _model_card(data.model_card),
+        "card": _model_card(data.model_card, features),
         "limits": [str(x) for x in data.model_card.get("limits", ())],
     }
 
@@ -553,7 +597,8 @@ def _backtest(data) -> list:
         part = b[b["horizon"] == h].reset_index(drop=True)
         is_model = part["model"] == "model"
         model = part[is_model].iloc[0] if is_model.any() else part.iloc[0]
-        rows = [{"name": str(r["model"]), "is_model": r["model"] == model["model"],
+        rows = [{"name": str(r["model"]) + (" (ceiling)" if r["model"] in _CEILINGS else ""),
+                 "is_model": r["model"] == model["model"],
                  "values": [_backtest_value(r, c) for c, *_ in cols]}
                 for _, r in part.iterrows()]
         out.append({"h": int(h), "text": horizon_text(h), "columns": [m[1] for m in cols],
@@ -561,25 +606,52 @@ def _backtest(data) -> list:
     return out
 
 
+#: Rows of a backtest that are ceilings, not baselines: the demo world's true probability.
+_CEILINGS = ("oracle",)
+
+
 def _verdict(model, part, h) -> dict:
-    """Say plainly whether the model beats each baseline on ranking and probability quality."""
-    fails = []
+    """Say plainly whether the model beats each real baseline on ranking and probability
+    quality, and how close it gets to a ceiling (the demo world's oracle), which no model can
+    beat and so is never called a baseline it fails to beat."""
+    fails, compared, ceiling = [], 0, []
     for col, name, _, higher in _METRICS:
         if col not in _VERDICT or col not in part.columns or pd.isna(model[col]):
             continue
         for _, r in part.iterrows():
             if r["model"] == model["model"] or pd.isna(r[col]):
                 continue
+            if r["model"] in _CEILINGS:
+                ceiling.append(_to_ceiling(name, model[col], r[col], higher))
+                continue
+            compared += 1
             worse = model[col] < r[col] if higher else model[col] > r[col]
             if worse:
                 fails.append(f"it does not beat the \u201c{r['model']}\u201d baseline on {name} "
                              f"({model[col]:.3f} against {r[col]:.3f})")
+    close = ("" if not ceiling else
+             " The \u201coracle\u201d row is the demo world's true probability: a ceiling that no "
+             "model can beat, not a baseline. How close the model gets to it: "
+             + "; ".join(ceiling) + ".")
+    if not compared:
+        return {"ok": False, "text": f"At {horizon_text(h)}, there is no baseline to compare "
+                "the model with." + close}
     if not fails:
         return {"ok": True, "text": f"At {horizon_text(h)}, the model beats every baseline on "
-                f"ranking and on the quality of its probabilities."}
+                f"ranking and on the quality of its probabilities." + close}
     return {"ok": False, "text": f"At {horizon_text(h)}, " + "; ".join(fails) + ". Weigh its "
-            "scores accordingly: where a baseline does as well, the model adds little."}
+            "scores accordingly: where a baseline does as well, the model adds little." + close}
 
+
+def _to_ceiling(name, value, top, higher) -> str:
+    """How the model's value of one measure compares with the ceiling's, in words that hold
+    for the two numbers printed beside them."""
+    pair = f"{name} {value:.3f} against {top:.3f}"
+    if f"{value:.3f}" == f"{top:.3f}":
+        return pair + " (level with it at this precision)"
+    if (value > top) if higher else (value < top):
+        return pair + " (better than it in this sample, by chance)"
+    return pair
 
 def _calibration(data) -> list:
     c = data.calibration
@@ -630,13 +702,18 @@ def _shapes(data, features) -> dict:
         questions.append({"q": "How much state capacity is enough?", "svg": None,
                           "answer": "This model has no state-capacity feature, so it cannot "
                                     "say.", "title": "", "units": ""})
-    highlighted = set(onset) | set(capacity)
+    # Carried-forward flags are no shape of an input: never highlighted or among the tiles
+    # shown, only folded away with the rest (labelled "...: value carried forward").
+    flag = [f for f in curves if str(f).endswith("__imputed")]
+    highlighted = (set(onset) | set(capacity)) - set(flag)
     rest = sorted(curves, key=spread, reverse=True)
-    tiles = [_tile(f, curves[f], features, f in highlighted)
-             for f in [f for f in rest if f in highlighted] + [f for f in rest
-                                                               if f not in highlighted]]
-    return {"questions": questions, "shown": tiles[:_SHAPES_SHOWN + len(highlighted)],
-            "folded": tiles[_SHAPES_SHOWN + len(highlighted):]}
+    order = ([f for f in rest if f in highlighted]
+             + [f for f in rest if f not in highlighted and f not in flag])
+    tiles = [_tile(f, curves[f], features, f in highlighted) for f in order]
+    n = _SHAPES_SHOWN + len(highlighted)
+    return {"questions": questions, "shown": tiles[:n],
+            "folded": tiles[n:] + [_tile(f, curves[f], features, False)
+                                   for f in rest if f in flag]}
 
 
 def _detection(data, features) -> dict | None:
@@ -792,23 +869,52 @@ def _sources(data) -> list:
             return ", ".join(str(x) for x in v)
         return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
-    return [{c: text(r.get(c)) for c in cols} for _, r in s.iterrows()]
+    rows = [{c: text(r.get(c)) for c in cols} for _, r in s.iterrows()]
+    for row in rows:
+        if "latest_period" in s.columns and not row["latest_period"]:
+            row["latest_period"] = "no observations (not used)"
+    return rows
 
 
-def _model_card(card: dict) -> list:
-    """Model card entries as (key, text or list), limits left for their own list."""
+def _model_card(card: dict, features: pd.DataFrame | None = None) -> list:
+    """Model card entries as (key, text or list), limits left for their own list: feature ids
+    as their labels, direction maps as sentences, never a Python dict or list as printed."""
+    features = pd.DataFrame(columns=["label"]) if features is None else features
     items = []
     for k, v in card.items():
         if k == "limits":
             continue
         key = str(k).replace("_", " ")
         if isinstance(v, dict):
-            items.append((key, [f"{a}: {_plain(b)}" for a, b in v.items()]))
-        elif isinstance(v, (list, tuple)):
-            items.append((key, ", ".join(_plain(x) for x in v)))
+            items.append((key, [f"{str(a).replace('_', ' ')}: {_card_value(a, b, features)}"
+                                for a, b in v.items()] or "none recorded"))
         else:
-            items.append((key, _plain(v)))
+            items.append((key, _card_value(k, v, features)))
     return items
+
+
+_DIRECTION_WORDS = {1: "higher raises the score", -1: "higher lowers the score",
+                    0: "either way (no constraint)"}
+
+
+def _card_value(key, v, features) -> str:
+    """One model-card value in words."""
+    if isinstance(v, dict) and "direction" in str(key) and all(
+            x in _DIRECTION_WORDS for x in v.values()):
+        groups = {d: [_label(features, f) for f, x in v.items() if x == d]
+                  for d in _DIRECTION_WORDS}
+        return "; ".join(f"{words}: {', '.join(groups[d])}"
+                         for d, words in _DIRECTION_WORDS.items() if groups[d]) or "none"
+    if isinstance(v, dict):
+        return "; ".join(f"{_label(features, a)} {_card_value(a, b, features)}"
+                         for a, b in v.items()) or "none"
+    if isinstance(v, (list, tuple)):
+        named = str(key) == "features"
+        return ", ".join(_label(features, x) if named else _card_value(key, x, features)
+                         for x in v) or "none"
+    if v is None or (isinstance(v, str) and not v):
+        return "not recorded"
+    return _plain(v)
 
 
 def _plain(v) -> str:

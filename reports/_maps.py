@@ -64,8 +64,9 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     region zoomed in (neighbours in grey), and the change since the previous run.
 
     Every map carries a title, the forecast date and horizon, a legend stating the class
-    breaks, the source line, the caveat, and on demo runs a large "DEMO DATA" stamp. Classes
-    come from :func:`classify` with the run's class breaks. Regions with low data
+    breaks, the source line, the caveat, and on demo runs a band across the top and a
+    "DEMO DATA" corner stamp beside the title (never over the regions). Classes come from
+    :func:`classify` with the run's class breaks. Regions with low data
     reliability are hatched. When there is no previous run, the change map is still written
     and says so in large type, so a slide deck never silently loses a page.
 
@@ -76,7 +77,8 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     and the source line wraps to at most three lines above the caveat.
 
     Files are named ``risk_<h>m_all``, ``risk_<h>m_<parent id>`` and ``change_<h>m_all``,
-    one per format.
+    one per format. A parent none of whose regions has a score gets no zoomed map (no empty
+    slides); a small far-off island region is left out of its parent's view and named.
 
     Parameters
     ----------
@@ -133,6 +135,12 @@ def _figures(data: ReportData, zoomed: bool = True):
         scores = scores.reindex(regions.index)
         yield f"risk_{h}m_all", _risk_map(data, regions, scores, h, None, parents, basis)
         for pid in parents if zoomed else ():
+            # A parent none of whose regions has a score (Antarctica, the open ocean) would
+            # make an empty slide: it gets none.
+            if scores.loc[(regions["parent_id"].astype(str) == pid).to_numpy(),
+                          basis.column].isna().all():
+                log.info("no map for parent region %s: none of its regions has a score", pid)
+                continue
             yield (f"risk_{h}m_{slug(pid)}",
                    _risk_map(data, regions, scores, h, pid, parents, basis))
         yield f"change_{h}m_all", _change_map(data, regions, scores, h, parents)
@@ -205,19 +213,25 @@ def _frame(data: ReportData, title: str, subtitle: str) -> _Slide:
     fig = Figure(figsize=SLIDE_SIZE, dpi=DPI, facecolor="white")
     renderer = _renderer(fig)
     width = 0.96 * fig.bbox.width  # between the 2% margins
+    heading = width  # the title's and subtitle's width, less the demo stamp's
     top = 0.955
     if data.demo_label:
-        # A band across the top and a stamp across the map: no slide can pass for real data.
+        # A band across the top and a corner stamp: no slide can pass for real data.
         fig.patches.append(matplotlib.patches.Rectangle(
             (0, 0.955), 1, 0.045, transform=fig.transFigure, color="#b2182b", zorder=0))
         fig.text(0.5, 0.977, _t(data.demo_label), fontsize=15, weight="bold", color="white",
                  ha="center", va="center")
-        fig.text(0.33, 0.48, "DEMO DATA", fontsize=88, weight="bold", color="#b2182b",
-                 alpha=0.2, rotation=15, ha="center", va="center", zorder=20)
         top = 0.935
-    fig.text(0.02, top, _t(title), fontsize=_fit(renderer, title, 28, width, weight="bold"),
+        # A corner stamp beside the title, never over the regions: over the map a translucent
+        # red stamp read as risen risk on the change map and hid names.
+        stamp = fig.text(0.98, top, "DEMO DATA", fontsize=18, weight="bold", color="#1f2328",
+                         ha="right", va="top", bbox={"boxstyle": "square,pad=0.35",
+                                                     "facecolor": "#ffd84d",
+                                                     "edgecolor": "#1f2328", "linewidth": 2})
+        heading -= stamp.get_window_extent(renderer).width + 0.03 * fig.bbox.width
+    fig.text(0.02, top, _t(title), fontsize=_fit(renderer, title, 28, heading, weight="bold"),
              weight="bold", va="top")
-    fig.text(0.02, top - 0.075, _t(subtitle), fontsize=_fit(renderer, subtitle, 17, width),
+    fig.text(0.02, top - 0.075, _t(subtitle), fontsize=_fit(renderer, subtitle, 17, heading),
              va="top", color="#333333")
     # The caveat keeps its line at the foot; a source line that wraps grows upwards and lifts
     # the map by as much, so nothing runs off the page or over anything else.
@@ -352,6 +366,27 @@ def _largest(geom):
     return max(getattr(geom, "geoms", (geom,)), key=lambda g: g.area)
 
 
+#: A region whose area is under this share of its parent's lies "far off" when it also lies
+#: outside the box of the larger regions widened by _FAR_PAD of its size on each side.
+_FAR_SHARE, _FAR_PAD = 0.01, 0.25
+
+
+def _near_mainland(parts) -> np.ndarray:
+    """True for the regions that frame a parent's zoomed map: all but small regions that lie
+    far outside the box of the larger ones (an island such as Saint Helena)."""
+    # Shares of the parent's area in degrees squared: a ranking of sizes, not areas.
+    area = shapely.area(np.asarray(parts, dtype=object))
+    big = area >= _FAR_SHARE * area.sum()
+    if big.all() or not big.any():
+        return np.ones(len(parts), bool)
+    x0, y0, x1, y1 = parts[big].total_bounds
+    dx, dy = _FAR_PAD * (x1 - x0), _FAR_PAD * (y1 - y0)
+    b = parts.bounds
+    inside = ((b["maxx"] >= x0 - dx) & (b["minx"] <= x1 + dx) & (b["maxy"] >= y0 - dy)
+              & (b["miny"] <= y1 + dy)).to_numpy()
+    return big | inside
+
+
 def _anchor(geom):
     """A point inside the largest part of ``geom``: a name sits on the mainland, not on the
     island that happens to come first."""
@@ -399,12 +434,18 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
              else f"Risk of {with_article(data.outcome_short)} within {horizon_text(h)}")
     slide = _frame(data, title, f"{area} \u00b7 forecast origin {day(data.as_of)}")
     ax, focus = slide.ax, regions[inside]
+    far, in_view = [], focus
     if pid is None:
         _view(ax, focus)
     else:
         # Each region's largest part: France's Guiana must not pull Western Europe's zoom
-        # across the Atlantic.
-        _view(ax, focus.geometry.map(_largest), pad=0.08)
+        # across the Atlantic; and a small far-off island region (Saint Helena) must not drag
+        # Western Africa's map far south: the map names it as outside the view.
+        parts = focus.geometry.map(_largest)
+        near = _near_mainland(parts)
+        _view(ax, parts[near] if near.any() else parts, pad=0.08)
+        far = [str(n) for n in focus.loc[~near, "name"]] if "name" in focus.columns else []
+        in_view = focus[near] if near.any() else focus
     detail = _detail(ax, focus)
     if not inside.all():
         regions[~inside].plot(ax=ax, aspect=None, color=CONTEXT_COLOUR, edgecolor="#b0b0b0",
@@ -423,11 +464,15 @@ def _risk_map(data, regions, scores, h, pid, parents, basis) -> Figure:
     else:
         order = scores[basis.column].sort_values(ascending=False, na_position="last").index
         taken = []
-        left_out = _label_regions(slide, focus, order, taken)
+        left_out = _label_regions(slide, in_view, order, taken)
         _label_neighbours(slide, lines, pid, taken)
         what = "region name(s) left out where they would overlap (the riskiest are named first)"
-    if left_out:
-        _note(slide, f"{left_out} {what}.")
+    notes = [f"{left_out} {what}."] if left_out else []
+    if far:
+        notes.append(f"Outside the view (far-off island{'s' if len(far) > 1 else ''}): "
+                     f"{', '.join(far[:3])}{' and others' if len(far) > 3 else ''}.")
+    if notes:
+        _note(slide, " ".join(notes))
     _class_legend(slide.side, data, cls[inside], bool(low.any()), basis)
     return slide.fig
 

@@ -173,7 +173,9 @@ def drivers_svg(up, down) -> Markup:
     items = [(lab, c, _UP) for lab, c in up] + [(lab, c, _DOWN) for lab, c in down]
     if not items:
         return Markup("")
-    width, label_w, row = 480, 215, 24
+    width, label_w = 480, 215
+    lines = {label: _wrap(label, 28) for label, _, _ in items}
+    row = 36 if any(len(v) > 1 for v in lines.values()) else 24
     top = 22
     height = top + row * len(items) + 6
     mid = label_w + (width - label_w) / 2
@@ -188,17 +190,33 @@ def drivers_svg(up, down) -> Markup:
         y = top + row * i
         w = abs(c) * scale
         x = mid if c >= 0 else mid - w
-        short = label if len(label) <= 26 else label[:25] + "\u2026"
+        first = y + row / 2 + 5 - 7 * (len(lines[label]) - 1)
+        text = "".join(f'<tspan x="{label_w - 8}" y="{_f(first + 14 * k)}">{escape(part)}</tspan>'
+                       for k, part in enumerate(lines[label]))
         value_x = mid + w + 4 if c >= 0 else mid - w - 4
         anchor = "start" if c >= 0 else "end"
         out.append(f'<g><title>{escape(label)}: {c:+.2f} log-odds</title>'
-                   f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(short)}</text>'
-                   f'<rect x="{_f(x)}" y="{y + 3}" width="{_f(max(w, 1))}" height="{row - 8}" '
-                   f'fill="{colour}"/><text x="{_f(value_x)}" y="{y + 15}" '
+                   f'<text text-anchor="end">{text}</text>'
+                   f'<rect x="{_f(x)}" y="{_f(y + row / 2 - 8)}" width="{_f(max(w, 1))}" '
+                   f'height="16" fill="{colour}"/><text x="{_f(value_x)}" '
+                   f'y="{_f(y + row / 2 + 5)}" '
                    f'text-anchor="{anchor}" class="val">{c:+.2f}</text></g>')
     out.append(f'<line x1="{_f(mid)}" x2="{_f(mid)}" y1="{top - 2}" y2="{height - 4}" '
                f'stroke="{_INK}"/></svg>')
     return Markup("".join(out))
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` on at most two lines of about ``width`` characters (words kept whole; an
+    ellipsis only where two lines cannot hold it)."""
+    words, out = str(text).split(), [""]
+    for word in words:
+        if out[-1] and len(out[-1]) + 1 + len(word) > width:
+            out.append("")
+        out[-1] = f"{out[-1]} {word}".strip()
+    if len(out) > 2:
+        out = [out[0], " ".join(out[1:])]
+    return [p if len(p) <= width else p[:width - 1] + "\u2026" for p in out]
 
 
 def _time_ticks(t0: pd.Timestamp, t1: pd.Timestamp) -> list[pd.Timestamp]:

@@ -123,3 +123,91 @@ def test_report_in_an_offline_browser(chromium, report_data, tmp_path):
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+# --- phone and print (issue 16, items 12 and 13) ------------------------------------------------
+
+# Run inside the report, loaded into a 390-px iframe (headless Chromium will not make a window
+# narrower than 500 px): what overflows the page or its card, posted to the parent page.
+_NARROW_PROBE = """<script>window.addEventListener("load", function () {
+  var root = document.documentElement, out = {width: root.clientWidth,
+    scrollWidth: root.scrollWidth, overflowing: [], cards: 0};
+  document.querySelectorAll(".card").forEach(function (card) {
+    out.cards += 1;
+    var box = card.getBoundingClientRect();
+    card.querySelectorAll("*").forEach(function (e) {
+      var r = e.getBoundingClientRect();
+      if (r.width && r.right > box.right + 1 && !e.closest(".table-scroll, table.small"))
+        out.overflowing.push(e.tagName + "." + e.getAttribute("class"));
+    });
+  });
+  var rank = document.querySelector(".hblock:not([hidden]) table.rank");
+  out.rankWidth = rank.getBoundingClientRect().width;
+  out.rankBox = rank.parentElement.getBoundingClientRect().width;
+  out.rankScrolls = getComputedStyle(rank.parentElement).overflowX;
+  parent.postMessage(JSON.stringify(out), "*");
+});</script>"""
+
+_FRAME = ("<!DOCTYPE html><body style='margin:0'><iframe src='{src}' width='390' height='844' "
+          "style='border:0'></iframe><script>window.addEventListener('message', function (e) {{"
+          "var p = document.createElement('pre'); p.id = 'fw-probe'; p.textContent = e.data;"
+          "document.body.appendChild(p); }});</script></body>")
+
+
+def test_report_on_a_phone_never_pans_sideways(chromium, report_data, tmp_path):
+    page = write_report(report_data, tmp_path / "report.html")
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace(
+        "</body>", _NARROW_PROBE + "</body>", 1), encoding="utf-8")
+    frame = tmp_path / "phone.html"
+    frame.write_text(_FRAME.format(src=probed.name), encoding="utf-8")
+    run = _browse(chromium, tmp_path, "phone", "--window-size=800,900",
+                  "--virtual-time-budget=5000", "--dump-dom", frame.as_uri())
+    found = re.search(r'<pre id="fw-probe">(.*?)</pre>', run.stdout, re.S)
+    assert found, f"the page did not finish loading; chromium said: {run.stderr[-2000:]}"
+    out = json.loads(html.unescape(found.group(1)))
+    assert out["width"] == 390
+    assert out["scrollWidth"] <= 390, out
+    assert out["cards"] > 0 and out["overflowing"] == []
+    # The ranking is wider than the phone: it scrolls inside its own box.
+    assert out["rankWidth"] > out["rankBox"] and out["rankScrolls"] == "auto"
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of ``pdf`` (poppler's pdftotext, form feed between pages)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    return text.split("\f")[:-1]
+
+
+def test_report_in_print_is_compact_and_labelled_on_every_page(chromium, report_data,
+                                                               tmp_path):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is needed to read the printed pages and is "
+                    "missing: install it (bash .ci/install_chromium.sh as root)")
+    page = write_report(report_data, tmp_path / "report.html")
+    pdf = tmp_path / "report.pdf"
+    run = _browse(chromium, tmp_path, "print", "--no-pdf-header-footer",
+                  "--virtual-time-budget=5000", f"--print-to-pdf={pdf}", page.as_uri())
+    assert pdf.is_file(), f"no PDF; chromium said: {run.stderr[-2000:]}"
+    pages = _pdf_pages(pdf)
+    label = report_data.demo_label
+    missing = [i + 1 for i, p in enumerate(pages) if label not in p]
+    assert missing == [], f"pages without the demo label: {missing} of {len(pages)}"
+
+    def first(heading):
+        return next(i for i, p in enumerate(pages)
+                    if re.search(rf"^\s*{heading}(\s\s|$)", p, re.M))
+
+    # Summary, map, ranking, then the cards, then the method.
+    order = [first("Summary"), first("Map"), first("Ranking"), first("Regions"),
+             first("Model and method")]
+    assert order == sorted(order)
+    # Region cards two to a page: each card is named once in its header line.
+    names = [report_data.regions.at[rid, "name"] for rid in report_data.regions.index]
+    card_pages = [i for i, p in enumerate(pages) if i >= order[3] and i < order[4]]
+    per_page = [sum(1 for line in pages[i].splitlines() if line.strip() in names)
+                for i in card_pages]
+    n_cards = sum(per_page)
+    assert n_cards > 2
+    assert len(card_pages) <= (n_cards + 1) // 2 + 1, per_page

@@ -16,7 +16,8 @@ from .conftest import NASTY, NASTY_ID, UNSCORED_ID, WORLD_PARENTS, build_report_
 
 from forewarn.reports import ReportData, render_report, write_report
 from forewarn.reports._common import with_article
-from forewarn.reports._html import _map_names
+from forewarn.reports._html import (_change_text, _features, _label, _map_names, _model_card,
+                                   _shapes)
 from forewarn.reports._svg import MapFrame
 
 SECTIONS = ("summary", "map", "ranking", "regions", "method")
@@ -137,6 +138,37 @@ def test_backtest_says_plainly_when_a_baseline_wins(report_html):
     assert "At 3 months, the model beats every baseline" in text
     assert ("At 12 months, it does not beat the \u201cpersistence\u201d baseline on Average "
             "precision (0.300 against 0.350)") in text
+
+
+def test_the_oracle_is_a_ceiling_not_a_baseline(report_data):
+    """The demo world's true probability is a ceiling: the verdict never says the model fails
+    to beat it, judges "beats every baseline" on the real baselines only, and says how close the
+    model gets, with numbers that match the table."""
+    bt = report_data.backtest
+    oracle = bt[bt["model"] == "model"].assign(model="oracle")
+    oracle[["roc_auc", "average_precision"]] += 0.05
+    oracle["brier"] -= 0.01
+    data = dataclasses.replace(report_data, backtest=pd.concat([bt, oracle], ignore_index=True))
+    text = " ".join(parse(render_report(data)).text)
+    assert "oracle\u201d baseline" not in text
+    assert "At 3 months, the model beats every baseline" in text
+    assert "a ceiling that no model can beat, not a baseline" in text
+    assert ("How close the model gets to it: ROC AUC 0.800 against 0.850; Average precision "
+            "0.300 against 0.350; Brier score 0.080 against 0.070.") in text
+    assert "oracle (ceiling)" in text
+    # A real baseline that wins is still named.
+    assert "it does not beat the \u201cpersistence\u201d baseline" in text
+
+
+def test_a_backtest_with_only_a_ceiling_claims_no_win(report_data):
+    bt = report_data.backtest
+    part = bt[bt["model"] == "model"]
+    data = dataclasses.replace(report_data, backtest=pd.concat(
+        [part, part.assign(model="oracle", roc_auc=0.79)], ignore_index=True))
+    text = " ".join(parse(render_report(data)).text)
+    assert "beats every baseline" not in text
+    assert "there is no baseline to compare the model with" in text
+    assert "ROC AUC 0.800 against 0.790 (better than it in this sample, by chance)" in text
 
 
 def test_planners_questions_are_answered_from_the_shape_functions(report_html):
@@ -350,3 +382,66 @@ def test_detection_card_and_held_capacity(report_data):
         report_data, detection_shape_functions=nearly_flat))).text)
     assert "The detection part is almost flat: across their ranges no input moves the chance " \
         "of detection by more than 0.00018 log-odds" in text
+
+
+# --- words a planner reads (issue 16, item 4) -------------------------------------------------
+
+def _with_raw_features(report_data):
+    """The demo run's feature table: crisis features labelled by their raw id and a
+    carried-forward flag that shares its indicator's label, with a shape curve for the flag."""
+    f = report_data.features.copy()
+    f.loc["crisis_conflict__since", "label"] = "crisis_conflict__since"
+    f.loc["state_capacity__imputed"] = f.loc["state_capacity"]
+    sf = report_data.shape_functions
+    flag = pd.DataFrame({"feature": "state_capacity__imputed", "x": [0.0, 1.0],
+                         "contribution": [0.0, 3.0]})  # steep, so it would be shown first
+    return dataclasses.replace(report_data, features=f,
+                               shape_functions=pd.concat([sf, flag], ignore_index=True))
+
+
+def test_feature_labels_are_words_not_ids(report_data):
+    data = _with_raw_features(report_data)
+    html = render_report(data)
+    text = " ".join(parse(html).text)
+    assert "crisis_conflict__since" not in text
+    assert "Time since the latest conflict began" in text
+    shapes = _shapes(data, _features(data))
+    shown = [t["title"] for t in shapes["shown"]]
+    folded = [t["title"] for t in shapes["folded"]]
+    assert "State capacity: value carried forward" not in shown
+    assert shown.count("State capacity") == 1
+    assert "State capacity: value carried forward" in folded
+    assert _label(_features(data), "displaced__splag") == "Displaced in neighbouring regions"
+
+
+def test_a_change_below_the_precision_shown_is_called_hardly_changed(report_data):
+    rid = report_data.scores["region_id"].iloc[0]
+    change = pd.DataFrame({"region_id": rid, "horizon": 3, "part": ["feature", "feature", "model"],
+                           "feature": ["poverty", "state_capacity", None],
+                           "contribution": [0.20, -0.197, 0.0]})
+    data = dataclasses.replace(report_data, change=change)
+    row = pd.Series({"change": 0.0001, "probability": 0.3})
+    lines = " ".join(_change_text(data, rid, 3, row, _features(data), None)["lines"])
+    assert "by 0.00" not in lines
+    assert "New data hardly changed the score (less than 0.01 log-odds)" in lines
+    assert "the largest moves were Poverty rate (+0.20), State capacity (-0.20)" in lines
+
+
+def test_the_model_card_is_rendered_in_words_not_as_a_python_dict(report_data):
+    card = {"model": "DetectionAwareLogit",
+            "params": {"alphas": [1.0, 10.0],
+                       "directions": {"state_capacity": -1, "poverty": 1,
+                                      "crisis_conflict__since": 0}},
+            "features": ["state_capacity", "crisis_conflict__since"], "metrics": {},
+            "sha256": ""}
+    data = _with_raw_features(report_data)
+    items = dict(_model_card(card, _features(data)))
+    flat = json.dumps(list(items.values()))
+    assert "{" not in flat and "'" not in flat
+    assert items["params"] == [
+        "alphas: 1, 10",
+        "directions: higher raises the score: Poverty rate; higher lowers the score: State "
+        "capacity; either way (no constraint): Time since the latest conflict began"]
+    assert items["features"] == "State capacity, Time since the latest conflict began"
+    assert items["metrics"] == "none recorded"
+    assert items["sha256"] == "not recorded"

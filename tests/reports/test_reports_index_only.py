@@ -60,3 +60,12 @@ def test_probability_breaks_do_not_fit_index_classes(index_only):
     with pytest.raises(ValueError, match=r"increasing index values between 0 and 10 \(this run "
                                          r"has no probabilities"):
         render_report(dataclasses.replace(index_only, class_breaks=(3, 6, 12)))
+
+
+def test_index_only_report_speaks_of_no_model(index_only):
+    """Without an outcome there is no model: no log-odds drivers, no call to run a backtest
+    (which would fail: a backtest needs an outcome)."""
+    text = render_report(index_only)
+    assert "log-odds" not in text
+    assert "Run <code>forewarn backtest</code>" not in text
+    assert "a backtest needs an outcome to test forecasts against" in text

@@ -10,12 +10,13 @@ import re
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
-from forewarn.reports import _maps, write_maps
-from forewarn.reports._common import CAVEAT, class_legend, classify
+from forewarn.reports import _maps, render_report, write_maps
+from forewarn.reports._common import CAVEAT, class_legend, classify, source_line
 
 from .conftest import WORLD_PARENTS, build_report_data
 
@@ -181,3 +182,67 @@ def test_line_widths_follow_the_size_of_regions(world_map, demo_map):
     world_regions, world_parents = widths(world_map[0])
     assert world_regions <= 0.3 and world_parents <= 0.6
     assert widths(demo_map[0]) == (pytest.approx(0.7), pytest.approx(2.2))
+
+
+def test_the_demo_stamp_sits_beside_the_title_never_over_the_regions(demo_map):
+    """A translucent stamp over the map read as risen risk on the change map and hid names."""
+    fig, renderer = demo_map
+    stamps = [t for t in fig.texts if t.get_text() == "DEMO DATA"]
+    assert len(stamps) == 1
+    stamp = stamps[0].get_bbox_patch().get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not stamp.overlaps(ax.bbox)
+    title = fig.texts[fig.texts.index(stamps[0]) + 1].get_window_extent(renderer)
+    assert title.x1 < stamp.x0 and _inside(stamp, fig.bbox)
+    assert stamps[0].get_alpha() in (None, 1)
+
+
+def test_only_sources_that_feed_the_numbers_are_credited(one_horizon):
+    """A catalogued source without a single observation (ACLED in the countries example) is not
+    credited on the maps, and the report's source table says it was not used."""
+    sources = pd.concat([pd.DataFrame([{"source": "ACLED", "licence": "ACLED terms",
+                                        "indicators": "Political violence events",
+                                        "latest_period": ""}]), one_horizon.sources],
+                        ignore_index=True)
+    data = dataclasses.replace(one_horizon, sources=sources)
+    line = source_line(data)
+    assert "ACLED" not in line and "forewarn demo world (synthetic)" in line
+    html = render_report(data)
+    assert "no observations (not used)" in html
+
+
+def test_a_far_off_island_does_not_drag_a_parent_map(one_horizon):
+    """Saint Helena must not pull Western Africa's map far south: a small region far outside
+    its parent's other regions is left out of the view, and the map says so."""
+    import shapely
+
+    regions = one_horizon.regions.to_crs("EPSG:4326")
+    xa = regions[regions["parent_id"] == "XA"]
+    x0, y0, x1, y1 = xa.total_bounds
+    island_at = (x0 + x1) / 2, y0 - 6 * (y1 - y0)
+    island = regions.iloc[:1].copy()
+    island.index = ["XA99"]
+    island["name"] = "Far Isle"
+    island["parent_id"] = "XA"
+    island["geometry"] = [shapely.Point(island_at).buffer(0.002 * (x1 - x0))]
+    regions = pd.concat([regions, island])
+    data = dataclasses.replace(one_horizon, regions=regions)
+    with matplotlib.rc_context(_maps._RC):
+        fig = dict(_maps._figures(data))["risk_3m_XA"]
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > island_at[1]
+    assert ax.get_ylim()[0] <= y0
+    note = _text(fig, "Outside the view").get_text()
+    assert note.endswith("far-off island): Far Isle.") and "left out" not in note
+
+
+def test_a_parent_without_any_score_gets_no_empty_slide(one_horizon, tmp_path, caplog):
+    """Antarctica and the open ocean have no data: no zoomed map of grey regions."""
+    in_xb = one_horizon.scores["parent_id"] == "XB"
+    data = dataclasses.replace(one_horizon, scores=one_horizon.scores.assign(
+        probability=one_horizon.scores["probability"].mask(in_xb)))
+    with caplog.at_level(logging.INFO, logger="forewarn.reports._maps"):
+        files = write_maps(data, tmp_path, formats=("svg",))
+    assert [f.stem for f in files] == ["risk_3m_all", "risk_3m_XA", "risk_3m_XC",
+                                       "change_3m_all"]
+    assert "no map for parent region XB: none of its regions has a score" in caplog.text

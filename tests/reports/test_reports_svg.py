@@ -83,3 +83,11 @@ def test_a_flat_capacity_line_never_reads_as_no_link():
     assert "does not show that capacity has no link with the risk itself" in free
     for text in (held, two_part, free):
         assert "no link between state capacity and risk" not in text
+
+
+def test_driver_labels_wrap_instead_of_being_cut_off():
+    label = "Time since the latest conflict began"
+    svg = str(drivers_svg([(label, 0.9)], [("Protection services coverage", -0.2)]))
+    assert "\u2026" not in svg
+    assert ">Time since the latest<" in svg and ">conflict began<" in svg
+    assert ">Protection services coverage<" in svg
