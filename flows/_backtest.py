@@ -158,15 +158,17 @@ def _roles(project, feature_spec, origin) -> dict:
     return feature_roles(features, project.catalogue)
 
 
-def _true_surge_series(project, horizon):
-    """The demo world's true probability of a surge, recorded or not, in the window after each
-    region and month (None for real data, whose true surges nobody knows)."""
+def _world_series(project, horizon, which: str):
+    """One of the demo generator's true probabilities for each region and month, or None for
+    real data (whose truth nobody knows): ``"oracle"``, of a *recorded* surge in the window
+    after each month; ``"true"``, of a surge, recorded or not."""
     if not project.config.embedded:
         return None
     from forewarn.features import make_demo_world
 
     world = make_demo_world(seed=project.config.seed)
-    p = world.true_surge_probability(horizon)
+    p = (world.oracle_probability(horizon) if which == "oracle"
+         else world.true_surge_probability(horizon))
     index = pd.MultiIndex.from_product([world.regions.index, world.times],
                                        names=["region", "time"])
     return pd.Series(p.ravel(), index=index)
@@ -270,19 +272,6 @@ def _index_scores(prepared, index_spec, rows) -> np.ndarray:
     return index.reindex(rows).to_numpy()
 
 
-def _oracle_series(project, horizon):
-    """The demo generator's true probability for each region and month (None for real data)."""
-    if not project.config.embedded:
-        return None
-    from forewarn.features import make_demo_world
-
-    world = make_demo_world(seed=project.config.seed)
-    p = world.oracle_probability(horizon)
-    index = pd.MultiIndex.from_product([world.regions.index, world.times],
-                                       names=["region", "time"])
-    return pd.Series(p.ravel(), index=index)
-
-
 def driver_recovery(model, X, features_meta, truth_terms, regions, times) -> dict:
     """Does the model find the true drivers? Spearman correlation of the mean absolute
     contribution per driver (model) with the mean absolute deviation of each true term."""
@@ -358,7 +347,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
         n = len(windows.origins)
         with progress.stage(f"{h}-month horizon: {n} origins {windows.origins[0]:%Y-%m} to "
                             f"{windows.origins[-1]:%Y-%m}, {runner.where(n)}") as st:
-            oracle = _oracle_series(project, h)
+            oracle = _world_series(project, h, "oracle")
             baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if index_spec else [])
             if oracle is not None:
                 baselines.append(_FromExtra("oracle", "oracle"))
@@ -372,7 +361,7 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
             make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle)
             result = rolling_origin_backtest(windows, make, factories, baselines,
                                              k=spec.top_k, map_origins=runner)
-            true_p = _true_surge_series(project, h)
+            true_p = _world_series(project, h, "true")
             found = result.predictions
             if true_p is not None:
                 found, true_metrics = _true_metrics(found, true_p)
