@@ -91,6 +91,7 @@ def test_run_without_geometry_or_index_spec_publishes_a_report_without_a_map(tmp
     assert scores["index_score"].between(0, 10).all() and len(scores) == 24
 
 
+@pytest.mark.slow  # two whole backtests
 def test_parallel_origins_give_the_serial_tables(backtests):
     serial, parallel = backtests[1], backtests[2]
     for name in ("overall", "per_origin", "predictions", "coverage"):

@@ -61,6 +61,7 @@ def test_a_bad_dask_address_is_refused():
         OriginRunner(dask="cluster")(_slow_first, ORIGINS)
 
 
+@pytest.mark.slow  # starts a Dask cluster
 def test_origins_on_a_local_dask_cluster_come_back_in_order():
     lines = []
     results = OriginRunner(dask="local", say=lines.append)(_slow_first, ORIGINS)

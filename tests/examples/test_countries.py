@@ -340,6 +340,7 @@ def test_init_example_refuses_what_it_cannot_do(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "q").exists()
 
 
+@pytest.mark.slow  # builds the real project
 @needs_real
 def test_init_example_countries_writes_a_project_that_validates(tmp_path, capsys):
     with pytest.raises(SystemExit) as caught:

@@ -57,6 +57,7 @@ def test_overlapping_windows_rejected(tmp_path):
         backtest(project, out=tmp_path / "out", quiet=True)
 
 
+@pytest.mark.slow  # a whole backtest
 def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path):
     """With outcome_missing = "unknown" a region-year without a row is never scored as 0."""
     from forewarn.flows import backtest

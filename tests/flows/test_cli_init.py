@@ -51,6 +51,7 @@ def test_init_refuses_a_non_empty_folder(demo_dir, capsys):
     assert "exists and is not empty" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a fresh process on the full demo
 def test_console_script_validates_the_demo(demo_dir):
     """The installed command, in a fresh process: exit 0 on the init folder."""
     out = subprocess.run([sys.executable, "-m", "forewarn", "validate", "--config",

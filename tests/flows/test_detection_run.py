@@ -14,6 +14,9 @@ from scipy.special import expit, logit
 from forewarn.reports import SCORE_COLUMNS
 from projects import forewarn, small_demo
 
+# Whole flows: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 _EXTRA = ["detection_probability", "detection_lower", "detection_upper", "observed_probability"]
 
 

@@ -167,6 +167,7 @@ def real_glotip():
     return path
 
 
+@pytest.mark.slow  # reads the 10 MB workbook
 @pytest.mark.real_data
 def test_real_file_sanity_values(real_glotip):
     raw = pd.read_excel(real_glotip, dtype=str)
@@ -203,6 +204,7 @@ def test_real_file_sanity_values(real_glotip):
     assert (origin["upper"] - origin["lower"] == 4 * origin["censored_cells"]).all()
 
 
+@pytest.mark.slow  # reads the 10 MB workbook
 @pytest.mark.real_data
 def test_real_file_validates_as_observations(real_glotip, tmp_path):
     from pathlib import Path
