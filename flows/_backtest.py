@@ -21,7 +21,7 @@ from forewarn.flows._pipeline import (
     prepare,
     train,
 )
-from forewarn.flows._project import Project, input_hashes
+from forewarn.flows._project import Project, demo_world, input_hashes
 from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
 from forewarn.flows._specs import ModelSpec, _unknown
@@ -164,9 +164,7 @@ def _world_series(project, horizon, which: str):
     after each month; ``"true"``, of a surge, recorded or not."""
     if not project.config.embedded:
         return None
-    from forewarn.features import make_demo_world
-
-    world = make_demo_world(seed=project.config.seed)
+    world = demo_world(project.config.seed)
     p = (world.oracle_probability(horizon) if which == "oracle"
          else world.true_surge_probability(horizon))
     index = pd.MultiIndex.from_product([world.regions.index, world.times],
@@ -415,13 +413,12 @@ def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_mo
 
 def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon,
                              families=()):
-    from forewarn.features import make_demo_world
     from forewarn.flows._pipeline import feature_table
 
     origin = windows.origins[-1]
     prepared = prepare(project, _end_of_month(origin), feature_spec)
     trained = train(project, prepared, horizon, model_spec, project.config.seed)
-    world = make_demo_world(seed=project.config.seed)
+    world = demo_world(project.config.seed)
     meta = feature_table(prepared.features, project.catalogue).to_dict("index")
     out = driver_recovery(trained.model, trained.X_train, meta, world.truth.terms,
                           world.regions.index, world.times)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import hashlib
 import math
 import shutil
@@ -123,6 +124,13 @@ class Project:
         return lines
 
 
+@functools.lru_cache(maxsize=2)
+def demo_world(seed: int):
+    """The embedded demo world of ``seed``, generated once per process and shared by the
+    stages that need it (inputs, the backtest's true probabilities); never modify it."""
+    return make_demo_world(seed=seed)
+
+
 def _named(frame, name):
     frame = frame.copy()
     frame.attrs["name"] = name
@@ -141,7 +149,7 @@ def load_project(config: Config | None = None) -> Project:
     """
     config = config or demo_config()
     if config.embedded:
-        world = make_demo_world(seed=config.seed)
+        world = demo_world(config.seed)
         catalogue = world.catalogue
         sources = {
             "regions": _named(world.regions, "<demo regions>"),
