@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from dataclasses import dataclass, fields
 import pandas as pd
 import xarray as xr
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue
 from forewarn.features._crisis import crisis_context
@@ -125,8 +125,7 @@ class FeatureSpec:
         problems = []
         for key in config:
             if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
+                hint = did_you_mean(key, known)
                 problems.append(Problem(source, f"unknown field '{key}'.{hint} Known fields: "
                                         f"{', '.join(known)}.", column=str(key)))
         values = {k: tuple(v) if isinstance(v, list) else v

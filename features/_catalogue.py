@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 
 __all__ = ["Indicator", "Catalogue", "load_catalogue", "FREQUENCIES", "TRANSFORMS", "ROLES"]
@@ -194,9 +195,8 @@ def load_catalogue(path) -> Catalogue:
             continue
         unknown = sorted(set(table) - _FIELDS)
         for k in unknown:
-            close = _closest(k, _FIELDS)
-            hint = f" Did you mean '{close}'?" if close else ""
-            problems.append(Problem(path, f"{where} names unknown field '{k}'.{hint}", column=k))
+            problems.append(Problem(path, f"{where} names unknown field '{k}'."
+                                    f"{did_you_mean(k, sorted(_FIELDS))}", column=k))
         missing = [k for k in _REQUIRED if k not in table]
         for k in missing:
             problems.append(Problem(path, f"{where} lacks the required field '{k}'.", column=k))
@@ -239,9 +239,3 @@ def read_toml(path) -> dict:
         raise InputError(Problem(path, "holds arrays or tables nested too deeply to read; a "
                                  "forewarn file needs at most a few levels.")) from None
 
-
-def _closest(word: str, options) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return match[0] if match else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from forewarn._match import closest, did_you_mean
 from forewarn.errors import ForewarnWarning, InputError, Problem
 from forewarn.features._catalogue import Catalogue
 from forewarn.features._periods import ordinal_to_timestamp, parse_periods, period_end
@@ -144,7 +144,7 @@ def _check_columns(frame, rows, path, required, optional):
     missing = [c for c in required if c not in frame.columns]
     extra = [c for c in frame.columns if c not in required and c not in optional]
     for c in missing:
-        close = difflib.get_close_matches(c, extra, n=1, cutoff=0.6)
+        close = closest(c, extra)
         if close:
             col.add(f"column '{close[0]}' looks like a misspelling of the required column '{c}'; "
                     f"rename it to '{c}'.", column=close[0])
@@ -212,8 +212,7 @@ def _known_regions(frame, col, rows, region_ids):
 
 
 def _suggest(word, options):
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.75)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(word, options)
 
 
 def validate_observations(path, catalogue: Catalogue, region_ids=None) -> pd.DataFrame:
@@ -432,7 +431,7 @@ def read_regions(path) -> gpd.GeoDataFrame:
         col.add("has no regions.")
     for c in REGION_COLUMNS:
         if c not in gdf.columns:
-            close = difflib.get_close_matches(c, [str(x) for x in gdf.columns], n=1, cutoff=0.6)
+            close = closest(c, gdf.columns)
             hint = f" Column '{close[0]}' looks like a misspelling; rename it." if close else ""
             col.add(f"the required column '{c}' is missing (found: "
                     f"{', '.join(map(str, gdf.columns))}).{hint}", column=c)

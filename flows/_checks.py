@@ -7,12 +7,12 @@ so validate accepts exactly what a run accepts, and lists every problem at once.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 
 __all__ = ["check_inputs", "feature_names"]
@@ -44,8 +44,7 @@ def _spatial_lag_problems(feature_spec, catalogue, frequency) -> list[Problem]:
     out = []
     for name in feature_spec.spatial_lag:
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, names)
             out.append(Problem("config [features]", f"'spatial_lag' names {name[:60]!r}, which "
                                f"is not a feature this project builds.{hint} Give an indicator "
                                "id of the catalogue or a crisis feature such as "
@@ -87,8 +86,7 @@ def _cross_file_problems(config, project, feature_spec, backtest_spec) -> list[P
         denominator = cat[k].per_capita_of
         used = cat[k].transform == "per_capita" or k in per_capita
         if used and denominator and denominator not in cat:
-            close = difflib.get_close_matches(denominator, list(cat), n=1, cutoff=0.6)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(denominator, cat)
             out.append(Problem(cat.path or "catalogue", f"indicator {k!r}: 'per_capita_of' names "
                                f"{denominator[:60]!r}, which is not in the catalogue.{hint} Name "
                                "the population indicator.", column="per_capita_of"))

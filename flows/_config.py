@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import read_toml
 from forewarn.features._demo import DEMO_SEED
@@ -266,8 +266,7 @@ def load_config(path) -> Config:
     problems: list[Problem] = []
     for section in data:
         if section not in CONFIG_SECTIONS:
-            close = difflib.get_close_matches(section, CONFIG_SECTIONS, n=1, cutoff=0.6)
-            hint = f" Did you mean [{close[0]}]?" if close else ""
+            hint = did_you_mean(section, CONFIG_SECTIONS, brackets=True)
             problems.append(Problem(path, f"unknown section [{section}].{hint} Sections: "
                                     f"{', '.join(CONFIG_SECTIONS)}.", column=section))
     values = {}
@@ -278,8 +277,7 @@ def load_config(path) -> Config:
             continue
         unknown = [k for k in table if k not in allowed]
         for key in unknown[:_MAX_UNKNOWN]:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(key, allowed)
             problems.append(Problem(path, f"[{section}] names unknown field '{key[:60]}'.{hint} "
                                     f"Fields: {', '.join(allowed)}.", column=key[:60]))
         if len(unknown) > _MAX_UNKNOWN:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 from forewarn.flows._publish import MANIFEST, latest_run
 
@@ -38,10 +39,7 @@ def _region_rows(run: Path, region_id: str) -> pd.DataFrame:
     scores = pd.read_parquet(run / "scores.parquet")
     rows = scores[scores["region_id"] == region_id]
     if rows.empty:
-        import difflib
-
-        close = difflib.get_close_matches(region_id, scores["region_id"].unique(), n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(region_id, scores["region_id"].unique(), n=3)
         raise InputError(Problem(run / "scores.parquet", f"has no region {region_id!r}.{hint}",
                                  column="region_id"))
     return rows.sort_values("horizon")

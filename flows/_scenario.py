@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 from forewarn.flows._explain import find_run
 from forewarn.flows._publish import MANIFEST
@@ -25,8 +26,6 @@ def parse_changes(settings, crisis, catalogue, kinds=("conflict", "disaster")) -
     ``crisis_<kind>`` holding the people it displaces, for a kind the model describes
     (``kinds``, the config's ``[features] crisis_kinds``).
     """
-    import difflib
-
     changes, problems = {}, []
     for text in settings:
         name, sep, value = text.partition("=")
@@ -36,8 +35,7 @@ def parse_changes(settings, crisis, catalogue, kinds=("conflict", "disaster")) -
                                     "response_tier=1.", column="set"))
             continue
         if name not in catalogue:
-            close = difflib.get_close_matches(name, list(catalogue), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, catalogue)
             problems.append(Problem("--set", f"{name!r} is not an indicator of the catalogue."
                                     f"{hint} Policy levers: {', '.join(catalogue.levers)}.",
                                     column="set"))
@@ -65,8 +63,7 @@ def parse_changes(settings, crisis, catalogue, kinds=("conflict", "disaster")) -
             problems.append(Problem("--crisis", f"{crisis!r} is not KIND:PEOPLE, e.g. "
                                     "conflict:50000 (people displaced).", column="crisis"))
         elif kind.strip().lower() not in kinds:
-            close = difflib.get_close_matches(kind.strip().lower(), list(kinds), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(kind.strip().lower(), kinds)
             problems.append(Problem("--crisis", f"{kind.strip()[:40]!r} is not a crisis kind "
                                     f"the model knows.{hint} Kinds: {', '.join(kinds)} "
                                     "([features] crisis_kinds).", column="crisis"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 
 __all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
@@ -18,9 +18,7 @@ def _unknown(table, allowed, where):
     out = []
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) or \
-                [a for a in allowed if a.startswith(key)][:1]
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(key, allowed)
             out.append(Problem(where, f"names unknown field '{key}'.{hint} Fields: "
                                f"{', '.join(allowed)}.", column=key))
     return out

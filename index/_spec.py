@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 from forewarn.errors import InputError, Problem
-from forewarn.features._catalogue import _closest, read_toml
+from forewarn._match import did_you_mean
+from forewarn.features._catalogue import read_toml
 
 __all__ = [
     "AGGREGATIONS",
@@ -108,8 +109,7 @@ def _check_node(node: Node) -> list[tuple[str, str]]:
     where = f"[nodes.{node.id}]"
     out = []
     if node.aggregation not in AGGREGATIONS:
-        close = _closest(str(node.aggregation), AGGREGATIONS)
-        hint = f" Did you mean '{close}'?" if close else ""
+        hint = did_you_mean(node.aggregation, AGGREGATIONS)
         out.append((
             f"{where} 'aggregation' is {node.aggregation!r}; use one of "
             f"{', '.join(map(repr, AGGREGATIONS))}.{hint}",
@@ -454,8 +454,7 @@ def _check_tree(spec: IndexSpec) -> list[tuple[str, str | None]]:
         for c in n.children:
             parents.setdefault(c, []).append(n.id)
             if c not in known:
-                close = _closest(c, known)
-                hint = f" Did you mean '{close}'?" if close else ""
+                hint = did_you_mean(c, sorted(known))
                 out.append((
                     f"[nodes.{n.id}] child '{c}' is neither a declared node nor a declared "
                     f"indicator; add [nodes.{c}] or [indicators.{c}].{hint}",
@@ -597,8 +596,7 @@ def _unknown(table, allowed, what, path):
     out = []
     for k in table:
         if k not in allowed:
-            close = _closest(k, allowed)
-            hint = f" Did you mean '{close}'?" if close else ""
+            hint = did_you_mean(k, sorted(allowed))
             out.append(Problem(path, f"{what} '{k}'.{hint}", column=k))
     return out
 

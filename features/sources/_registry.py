@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
 from forewarn.features.sources import (
     _acled,
@@ -118,8 +118,7 @@ def _known(names: Iterable[str]) -> list[str]:
     problems = []
     for name in names:
         if name not in SOURCES:
-            close = difflib.get_close_matches(name, list(SOURCES), n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, SOURCES)
             problems.append(Problem("fetch", f"unknown source {name!r}.{hint} Known sources: "
                                     f"{', '.join(SOURCES)}."))
     if not names:
