@@ -25,6 +25,7 @@ from forewarn.flows._project import Project, demo_world, input_hashes
 from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
 from forewarn.flows._specs import ModelSpec, _unknown
+from forewarn.models import MODEL_KINDS
 
 __all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery",
            "capacity_recovery"]
@@ -32,7 +33,7 @@ __all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery
 _MODEL_KINDS = ("additive", "elastic_net")
 #: Families a backtest may name; the detection-aware one needs catalogue roles, so it is
 #: compared only where [backtest] models names it.
-_ALL_KINDS = (*_MODEL_KINDS, "detection_aware")
+_ALL_KINDS = MODEL_KINDS
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from forewarn.features import (
 from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
+from forewarn.index import INDEX_CLASS_BREAKS
 from forewarn.reports._common import classify
 from forewarn.reports._data import RISK_CLASSES
 
@@ -51,9 +52,6 @@ __all__ = [
     "feature_roles",
     "published_probability",
 ]
-
-#: Index classes (INFORM's bands on 0-10) used to class regions when no model can be trained.
-INDEX_CLASS_BREAKS = (3.5, 5.0, 6.5)
 
 
 def origin_of(as_of, frequency="monthly") -> pd.Timestamp:

@@ -11,6 +11,7 @@ from forewarn.features import has_geometry
 from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._findings import findings
 from forewarn.flows._publish import latest_run
+from forewarn.index import INDEX_CLASS_BREAKS
 from forewarn.reports import ReportData, write_exports, write_maps, write_report
 
 __all__ = ["report_data", "write_run_reports"]
@@ -145,7 +146,7 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
         regions=project.regions,
         parents=_parents(project.regions),
         scores=result.scores,
-        class_breaks=model_spec.class_breaks if result.trained else (3.5, 5.0, 6.5),
+        class_breaks=model_spec.class_breaks if result.trained else INDEX_CLASS_BREAKS,
         explanations=result.explanations,
         base_values=dict(result.base_values),
         features=result.feature_meta,

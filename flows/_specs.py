@@ -7,10 +7,10 @@ from pathlib import Path
 
 from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
+from forewarn.models import MODEL_KINDS
 
 __all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
 
-_MODEL_KINDS = ("additive", "elastic_net", "detection_aware")
 
 
 def _unknown(table, allowed, where):
@@ -81,9 +81,9 @@ class ModelSpec:
     def __post_init__(self):
         where = "config [model]"
         problems = []
-        if self.kind not in _MODEL_KINDS:
+        if self.kind not in MODEL_KINDS:
             problems.append(Problem(where, f"'kind' is {self.kind!r}; use one of "
-                                    f"{', '.join(map(repr, _MODEL_KINDS))}.", column="kind"))
+                                    f"{', '.join(map(repr, MODEL_KINDS))}.", column="kind"))
         if self.target_rule not in ("event", "surge"):
             problems.append(Problem(where, f"'target_rule' is {self.target_rule!r}; use 'event' "
                                     "or 'surge'.", column="target_rule"))
@@ -120,7 +120,7 @@ class ModelSpec:
                    "surge_factor", "surge_min_excess", "surge_history_months",
                    "class_breaks", "drivers", "top_regions", "train_every")
         problems = _unknown(table, allowed, "config [model]")
-        for family in _MODEL_KINDS:
+        for family in MODEL_KINDS:
             if family in table and not isinstance(table[family], dict):
                 problems.append(Problem("config [model]", f"'{family}' must be a table "
                                         f"[model.{family}] of estimator parameters.",
@@ -128,7 +128,7 @@ class ModelSpec:
         if problems:
             raise InputError(problems)
         values = {k: (tuple(v) if k == "class_breaks" else v) for k, v in table.items()}
-        for family in _MODEL_KINDS:
+        for family in MODEL_KINDS:
             # TOML arrays become tuples: the estimators take sequences of candidates.
             values[family] = {k: tuple(v) if isinstance(v, list) else v
                               for k, v in table.get(family, {}).items()}

@@ -16,6 +16,7 @@ from ._rounding import round_half_up
 from ._spec import (
     AGGREGATIONS,
     CAPPINGS,
+    INDEX_CLASS_BREAKS,
     IndexSpec,
     Leaf,
     Node,
@@ -29,6 +30,7 @@ from ._spec import (
 __all__ = [
     "AGGREGATIONS",
     "CAPPINGS",
+    "INDEX_CLASS_BREAKS",
     "Bounds",
     "IndexSpec",
     "IndicatorBounds",

@@ -14,6 +14,7 @@ from forewarn.features._catalogue import read_toml
 
 __all__ = [
     "AGGREGATIONS",
+    "INDEX_CLASS_BREAKS",
     "CAPPINGS",
     "IndexSpec",
     "Leaf",
@@ -24,6 +25,10 @@ __all__ = [
     "inform_spec",
     "load_index_spec",
 ]
+
+#: INFORM's risk classes on the index's 0-10 scale: where "medium", "high" and "very high"
+#: start (used to class regions when no model can be trained). [-]
+INDEX_CLASS_BREAKS = (3.5, 5.0, 6.5)
 
 #: Aggregations a node may use; see :class:`Node`.
 AGGREGATIONS = ("arithmetic", "geometric", "inform_geometric", "max")

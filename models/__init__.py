@@ -12,6 +12,7 @@ from forewarn.models._change import MarginChange, explain_change
 from forewarn.models._detection import DetectionAwareLogit
 from forewarn.models._drivers import top_drivers
 from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit, fit_quietly
+from forewarn.models._families import MODEL_KINDS
 from forewarn.models._explain import (
     bootstrap_explanations,
     coefficients,
@@ -45,6 +46,7 @@ __all__ = [
     "BaseRate",
     "DetectionAwareLogit",
     "ElasticNetLogit",
+    "MODEL_KINDS",
     "MarginChange",
     "ModelCard",
     "ModelInputError",
