@@ -17,7 +17,7 @@ import xarray as xr
 from forewarn.errors import InputError, Problem
 from forewarn.features._transforms import _check_dims, _derive
 
-__all__ = ["contiguity", "spatial_lag"]
+__all__ = ["contiguity", "row_standardise", "spatial_lag"]
 
 # Contiguity matrices already built in this process, by geometry hash; a handful is plenty (one
 # per region set in use) and bounds the memory a long-running server keeps.
@@ -71,7 +71,7 @@ def contiguity(regions, region_ids=None, cache_dir=None) -> sp.csr_array:
     if key not in _MEMORY:
         weights = _read_cache(cache_dir, key, len(regions))
         if weights is None:
-            weights = _row_standardise(_touching(regions.geometry.to_numpy()))
+            weights = row_standardise(_touching(regions.geometry.to_numpy()))
             _write_cache(cache_dir, key, weights)
         if len(_MEMORY) >= _MEMORY_SIZE:
             _MEMORY.pop(next(iter(_MEMORY)))
@@ -147,8 +147,20 @@ def _touching(geometries: np.ndarray) -> sp.csr_array:
     return sp.csr_array((ones, (i[off_diagonal], j[off_diagonal])), shape=(n, n))
 
 
-def _row_standardise(adjacency: sp.csr_array) -> sp.csr_array:
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+def row_standardise(adjacency) -> sp.csr_array:
+    """Spatial weights from a 0/1 adjacency matrix: each row divided by its sum.
+
+    A region without neighbours keeps a row of zeros (its spatial lag is then 0, not NaN).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> row_standardise(sp.csr_array([[0, 1, 1], [1, 0, 0], [0, 0, 0]])).toarray()
+    array([[0. , 0.5, 0.5],
+           [1. , 0. , 0. ],
+           [0. , 0. , 0. ]])
+    """
+    degree = np.asarray(adjacency.sum(axis=1), dtype="float64").ravel()
     scale = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
     return sp.csr_array(sp.diags_array(scale) @ adjacency)
 

@@ -447,7 +447,7 @@ def capacity_recovery(model, X, feature="state_capacity") -> dict:
     detection rises with capacity). ``held_at_zero`` says a sign constraint holds the effect at
     0 (the data pushed it the other way), so a flat line there is not "no link".
     """
-    from forewarn.features import TRUE_EFFECTS, detection_rate
+    from forewarn.datasets import TRUE_EFFECTS, detection_rate
     from forewarn.models import DetectionAwareLogit, explain, held_at_zero
 
     low, high = np.nanpercentile(X[feature].to_numpy(dtype=float), [10, 90])

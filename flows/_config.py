@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from forewarn._match import did_you_mean
+from forewarn.datasets import DEMO_SEED
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import read_toml
-from forewarn.features._demo import DEMO_SEED
 from forewarn.features._design import OUTCOME_MISSING
 
 __all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECTIONS"]

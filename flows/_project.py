@@ -17,9 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from forewarn.datasets import DEMO_LABEL, make_demo_world
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue, load_catalogue
-from forewarn.features._demo import DEMO_LABEL, make_demo_world
 from forewarn.features._dense import open_cube
 from forewarn.features._validate import (
     has_geometry,
@@ -443,7 +443,8 @@ def write_grid_project(directory, n_rows: int = 260, n_cols: int = 250, n_months
     forewarn.errors.InputError
         When ``directory`` exists and is not empty.
     """
-    from forewarn.features import grid_crisis_events, make_grid_world, write_cube
+    from forewarn.datasets import make_grid_world
+    from forewarn.features import grid_crisis_events, write_cube
 
     directory = _empty_target(directory)
     seed = demo_config().seed if seed is None else seed

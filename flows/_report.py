@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn.datasets import DEMO_LABEL
 from forewarn.features import has_geometry
-from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._findings import findings
 from forewarn.flows._publish import latest_run
 from forewarn.index import INDEX_CLASS_BREAKS

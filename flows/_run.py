@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from forewarn.datasets import DEMO_LABEL
 from forewarn.errors import InputError, Problem
-from forewarn.features._demo import DEMO_LABEL
 from forewarn.flows._checks import check_inputs
 from forewarn.flows._config import Config
 from forewarn.flows._interrupt import check as check_interrupted

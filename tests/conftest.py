@@ -117,7 +117,7 @@ horizons = [6]
 @pytest.fixture(scope="session")
 def demo_world():
     """The full embedded demo world (generated once per test session)."""
-    from forewarn.features._demo import make_demo_world
+    from forewarn.datasets import make_demo_world
 
     return make_demo_world()
 

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from forewarn.errors import InputError
+from forewarn.datasets import make_grid_world
 from forewarn.features import (
     Catalogue,
     FeatureSpec,
@@ -21,7 +22,6 @@ from forewarn.features import (
     build_panel_dense,
     dense_observations,
     grid_crisis_events,
-    make_grid_world,
     panel_age,
     panel_age_dense,
 )

@@ -70,7 +70,7 @@ def test_scenario_refuses_a_crisis_kind_the_model_does_not_know():
     import pytest
 
     from forewarn.errors import InputError
-    from forewarn.features import demo_catalogue
+    from forewarn.datasets import demo_catalogue
     from forewarn.flows._scenario import parse_changes
 
     cat = demo_catalogue()

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from forewarn.datasets import demo_catalogue
 from forewarn.errors import InputError
-from forewarn.features import demo_catalogue, open_cube
+from forewarn.features import open_cube
 from forewarn.flows import run
 from forewarn.flows._project import input_hashes, write_grid_project
 from forewarn.flows._config import load_config

@@ -48,7 +48,7 @@ direction = 1
 bounds = [0, 10]
 """
 
-from forewarn.features import demo_catalogue  # noqa: E402
+from forewarn.datasets import demo_catalogue  # noqa: E402
 
 # The demo index uses the demo world's own indicators.
 DEMO_IDS = set(demo_catalogue())

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forewarn.features import DEMO_LABEL, make_demo_world
+from forewarn.datasets import DEMO_LABEL, make_demo_world
 from forewarn.reports import RISK_CLASSES, ReportData
 
 NASTY = '<script>alert("x")</script> & "Quote\'s"'

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from forewarn.features import load_catalogue
-from forewarn.features._demo import demo_catalogue
+from forewarn.datasets import demo_catalogue
 from forewarn.features.sources import _acled, _glotip, _tip, _ucdp, _unhcr, _wdi, _wgi
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "examples" / "countries" / "catalogue.toml"

@@ -7,13 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from forewarn.features._demo import (
-    DEMO_LABEL,
-    TRUE_EFFECTS,
-    _hump,
-    make_demo_world,
-    make_grid_world,
-)
+from forewarn.datasets import DEMO_LABEL, TRUE_EFFECTS, make_demo_world, make_grid_world
+from forewarn.datasets._demo import _hump
 
 
 def test_same_seed_same_world():
@@ -129,8 +124,8 @@ def test_oracle_probability(demo_world):
 def test_true_surge_probability(demo_world):
     """The chance of a surge, recorded or not: the recorded hazard without its detection term,
     over the target's window; never below the chance of a recorded one."""
-    from forewarn.features import detection_rate
-    from forewarn.features._demo import _window_probability
+    from forewarn.datasets import detection_rate
+    from forewarn.datasets._demo import _window_probability
 
     true = demo_world.true_surge_probability(12)
     t = demo_world.truth
@@ -194,3 +189,14 @@ def test_period_label_of_nothing():
     from forewarn.features._periods import period_label
 
     assert period_label([], []).tolist() == []
+
+
+def test_the_worlds_old_home_still_reaches_them():
+    import forewarn.datasets
+    import forewarn.features
+
+    assert forewarn.features.make_demo_world is forewarn.datasets.make_demo_world
+    assert forewarn.features.DEMO_LABEL == forewarn.datasets.DEMO_LABEL
+    assert "make_demo_world" not in forewarn.features.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'make_demo_wrld'"):
+        forewarn.features.make_demo_wrld  # noqa: B018

@@ -34,15 +34,18 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from forewarn.features._catalogue import Catalogue, Indicator
-from forewarn.features._periods import ordinal_to_timestamp, period_end, period_label
-from forewarn.features._spatial import _row_standardise, contiguity
+from forewarn.features import (
+    Catalogue,
+    Indicator,
+    contiguity,
+    ordinal_to_timestamp,
+    period_end,
+    period_label,
+)
 
 __all__ = [
     "DemoWorld",
-    "GridWorld",
     "make_demo_world",
-    "make_grid_world",
     "demo_catalogue",
     "TRUE_EFFECTS",
     "DEMO_SEED",
@@ -642,70 +645,3 @@ def make_demo_world(seed: int = DEMO_SEED, n_regions: int = 150, n_countries: in
     )
     return DemoWorld(regions, countries, catalogue, observations, outcome, events, times, truth,
                      seed)
-
-
-@dataclass(frozen=True)
-class GridWorld:
-    """A square-cell world for scale work: dense true monthly arrays, no long tables.
-
-    ``data`` holds one (region, time) variable per catalogue indicator (the true monthly value)
-    and ``surge`` (0/1); ``regions`` the cell squares (built with vectorised shapely, no loop).
-    """
-
-    regions: gpd.GeoDataFrame
-    data: "xr.Dataset"  # noqa: F821 - imported lazily to keep the import light
-    catalogue: Catalogue
-    adjacency: sp.csr_matrix
-
-
-def make_grid_world(n_rows: int = 260, n_cols: int = 250, n_months: int = 360,
-                    seed: int = DEMO_SEED, cell_degrees: float = 0.5, dtype="float32",
-                    geometry: bool = True) -> GridWorld:
-    """Generate a grid world (default 260 × 250 = 65,000 cells × 360 months) with the same model.
-
-    Neighbours come from the grid (queen contiguity by index arithmetic), cells from
-    ``shapely.box`` on arrays, so there is no per-cell Python work.
-    """
-    import xarray as xr
-
-    rng = np.random.default_rng(seed)
-    n = n_rows * n_cols
-    rows, cols = np.divmod(np.arange(n), n_cols)
-    pairs = []
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr == dc == 0:
-                continue
-            rr, cc = rows + dr, cols + dc
-            ok = (rr >= 0) & (rr < n_rows) & (cc >= 0) & (cc < n_cols)
-            pairs.append((np.flatnonzero(ok), (rr * n_cols + cc)[ok]))
-    left = np.concatenate([p[0] for p in pairs])
-    right = np.concatenate([p[1] for p in pairs])
-    adjacency = sp.csr_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
-    block = (rows // 20) * ((n_cols + 19) // 20) + cols // 20     # parent: 20 × 20 blocks
-    country = pd.factorize(block)[0]
-    edge = np.minimum.reduce([rows, cols, n_rows - 1 - rows, n_cols - 1 - cols])
-    exposure = np.clip(1 - edge / 25, 0, 1)
-    sim = _simulate(rng, n_months, country, exposure, _row_standardise(adjacency), dtype=dtype)
-    ids = np.char.add("G", np.char.zfill(np.arange(n).astype(str), 6))
-    x0, y0 = -40.0, -60.0
-    if geometry:
-        geom = shapely.box(x0 + cols * cell_degrees, y0 + rows * cell_degrees,
-                           x0 + (cols + 1) * cell_degrees, y0 + (rows + 1) * cell_degrees)
-    else:  # no shapes, only the ids (benchmarks that never draw or join)
-        geom = gpd.GeoSeries([None] * n, crs="EPSG:4326")
-    regions = gpd.GeoDataFrame({"region_id": ids, "name": ids,
-                                "parent_id": np.char.add("B", block.astype(str)),
-                                "level": "cell"}, geometry=geom, crs="EPSG:4326"
-                               ).set_index("region_id")
-    catalogue = demo_catalogue()
-    times = ordinal_to_timestamp(2000 * 12 + np.arange(n_months))
-    data = xr.Dataset(
-        {k: (("region", "time"), sim[k], catalogue[k].to_attrs())
-         for k in catalogue if k != "detected_trafficking"}
-        | {"detected_trafficking": (("region", "time"),
-                                    (sim["incidence"] * sim["_detect"] * 0.6).astype(dtype),
-                                    catalogue["detected_trafficking"].to_attrs()),
-           "surge": (("region", "time"), sim["surge"].astype("int8"))},
-        coords={"region": ids, "time": times}, attrs={"demo": DEMO_LABEL})
-    return GridWorld(regions, data, catalogue, adjacency)
