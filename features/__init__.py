@@ -10,6 +10,7 @@ from forewarn.features._catalogue import (
     Catalogue,
     Indicator,
     load_catalogue,
+    read_toml,
 )
 from forewarn.features._crisis import crisis_context
 from forewarn.features._dense import (
@@ -21,6 +22,7 @@ from forewarn.features._dense import (
     write_cube,
 )
 from forewarn.features._design import (
+    OUTCOME_MISSING,
     TARGET_RULES,
     Design,
     count_surges,
@@ -53,13 +55,14 @@ from forewarn.features._transforms import (
 from forewarn.features._validate import (
     has_geometry,
     read_regions,
+    to_text,
     validate_crisis_events,
     validate_observations,
     validate_outcome,
 )
 
 __all__ = [
-    "FLAG_SUFFIX", "FREQUENCIES", "PER_CAPITA_SCALE", "TARGET_RULES", "TRANSFORMS",
+    "FLAG_SUFFIX", "FREQUENCIES", "OUTCOME_MISSING", "PER_CAPITA_SCALE", "TARGET_RULES", "TRANSFORMS",
     "Catalogue", "Design", "FeatureSpec", "Indicator",
     "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
     "contiguity", "count_surges", "crisis_context", "dense_observations",
@@ -67,8 +70,8 @@ __all__ = [
     "imputed_share", "lag", "level", "load_catalogue", "log1p", "make_target",
     "month_ordinal", "open_cube", "ordinal_to_timestamp", "outcome_events", "panel_age",
     "panel_age_dense", "panel_times", "parse_periods", "per_capita", "period_end",
-    "period_label", "read_regions", "relative_to_history", "resolve_vintages", "rolling_max",
-    "rolling_mean", "row_standardise", "spatial_lag",
+    "period_label", "read_regions", "read_toml", "relative_to_history", "resolve_vintages", "rolling_max",
+    "rolling_mean", "row_standardise", "spatial_lag", "to_text",
     "validate_crisis_events", "validate_observations", "validate_outcome", "write_cube",
 ]
 

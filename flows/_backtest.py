@@ -12,8 +12,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from forewarn.errors import InputError, Problem
-from forewarn.features import make_target
-from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
+from forewarn.features import make_target, month_ordinal, ordinal_to_timestamp
 from forewarn.flows._config import Config
 from forewarn.flows._parallel import OriginRunner
 from forewarn.flows._pipeline import (

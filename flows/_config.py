@@ -13,8 +13,7 @@ import pandas as pd
 from forewarn._match import did_you_mean
 from forewarn.datasets import DEMO_SEED
 from forewarn.errors import InputError, Problem
-from forewarn.features._catalogue import read_toml
-from forewarn.features._design import OUTCOME_MISSING
+from forewarn.features import OUTCOME_MISSING, read_toml
 
 __all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECTIONS"]
 

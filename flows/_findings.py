@@ -101,7 +101,7 @@ def driver_importance(model, X: pd.DataFrame, groups=None, interval: float = 0.9
         [-], ``mean_contribution`` [log-odds] and ``features`` (how many), largest first.
     """
     from forewarn.models import bootstrap_explanations, explain
-    from forewarn.models._validation import ModelInputError
+    from forewarn.models import ModelInputError
 
     groups = dict(groups or {})
 
@@ -151,7 +151,7 @@ def lever_effects(model, before: pd.DataFrame, after: dict, interval: float = 0.
     from scipy.special import expit
 
     from forewarn.models import bootstrap_explanations, explained_margin
-    from forewarn.models._validation import ModelInputError
+    from forewarn.models import ModelInputError
 
     def replicate_p(X):
         try:

@@ -24,11 +24,12 @@ from forewarn.features import (
     build_panel_dense,
     design_matrix,
     make_target,
+    month_ordinal,
+    ordinal_to_timestamp,
     panel_age,
     panel_age_dense,
     write_cube,
 )
-from forewarn.features._periods import month_ordinal, ordinal_to_timestamp
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
 from forewarn.index import INDEX_CLASS_BREAKS

@@ -19,10 +19,12 @@ import pandas as pd
 
 from forewarn.datasets import DEMO_LABEL, make_demo_world
 from forewarn.errors import InputError, Problem
-from forewarn.features._catalogue import Catalogue, load_catalogue
-from forewarn.features._dense import open_cube
-from forewarn.features._validate import (
+from forewarn.features import (
+    Catalogue,
     has_geometry,
+    load_catalogue,
+    month_ordinal,
+    open_cube,
     read_regions,
     to_text,
     validate_crisis_events,
@@ -75,8 +77,6 @@ class Project:
     def month_range(self) -> tuple[int, int]:
         """Month ordinals of the first and last period start in the inputs."""
         if self.observations is None:
-            from forewarn.features._periods import month_ordinal
-
             m = month_ordinal(pd.DatetimeIndex(self.cube["time"].values[[0, -1]]))
             return int(m[0]), int(m[1])
         return int(self.observations["start"].min()), int(self.observations["start"].max())

@@ -341,7 +341,7 @@ class ReportSpec:
 
     @classmethod
     def from_config(cls, table: dict) -> ReportSpec:
-        from forewarn.reports._maps import FORMATS
+        from forewarn.reports import MAP_FORMATS as FORMATS
 
         where = "config [report]"
         problems = _unknown(table, ("maps", "formats", "html", "table_rows"), where)

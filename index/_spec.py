@@ -10,7 +10,7 @@ from pathlib import Path
 
 from forewarn.errors import InputError, Problem
 from forewarn._match import did_you_mean
-from forewarn.features._catalogue import read_toml
+from forewarn.features import read_toml
 
 __all__ = [
     "AGGREGATIONS",
