@@ -4,32 +4,60 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel, Field, ValidationError
 
-from forewarn._match import did_you_mean
 from forewarn.datasets import DEMO_SEED
 from forewarn.errors import InputError, Problem
-from forewarn.features import OUTCOME_MISSING, read_toml
+from forewarn.features import read_toml
+from forewarn.flows._schema import (
+    STRICT,
+    ForecastSection,
+    InputsSection,
+    OutputSection,
+    ProjectSection,
+    iso_date_problem,
+    schema_problems,
+)
 
-__all__ = ["Config", "load_config", "demo_config", "CONFIG_SECTIONS", "DEMO_SECTIONS"]
+__all__ = ["Config", "load_config", "demo_config", "ConfigFile", "CONFIG_SECTIONS",
+           "DEMO_SECTIONS"]
 
-#: Fields each section accepts, with their types. Sections owned by later stages (features,
-#: index, model, backtest, schedules, report) are passed to their own specs, which check them.
-_FIELDS = {
-    "project": {"name": str, "demo": bool, "frequency": str, "start": str, "seed": int,
-                "outcome_label": str, "outcome_short": str},
-    "inputs": {"regions": str, "observations": (str, list), "cube": str, "catalogue": str,
-               "outcome": str, "outcome_lag_days": int, "outcome_missing": str,
-               "crisis_events": str},
-    "forecast": {"as_of": (str, object), "horizons": list},
-    "output": {"dir": str},
-}
-_OWNED_ELSEWHERE = ("features", "index", "model", "backtest", "schedules", "report")
-CONFIG_SECTIONS = tuple(_FIELDS) + _OWNED_ELSEWHERE
+
+class ConfigFile(BaseModel):
+    """A project config file (``forewarn.toml``), section by section.
+
+    The sections [project], [inputs], [forecast] and [output] are checked when the file is
+    loaded; the stages' own sections (features, index, model, backtest, schedules, report) are
+    kept as tables here and checked by their specs (``forewarn config --schema`` shows them
+    all).
+    """
+
+    model_config = STRICT
+
+    project: ProjectSection = Field(default_factory=ProjectSection)
+    inputs: InputsSection = Field(default_factory=InputsSection)
+    forecast: ForecastSection = Field(default_factory=ForecastSection)
+    output: OutputSection = Field(default_factory=OutputSection)
+    features: dict = Field({}, description="Feature building: checked by "
+                           "forewarn.features.FeatureSpec.")
+    index: dict = Field({}, description="The composite index: checked by the [index] section.")
+    model: dict = Field({}, description="The model: checked by forewarn.flows.ModelSpec.")
+    backtest: dict = Field({}, description="Backtest origins and models: checked by "
+                           "forewarn.flows.BacktestSpec.")
+    schedules: dict = Field({}, description="Cron schedules of `forewarn serve`: checked by "
+                            "the [schedules] section.")
+    report: dict = Field({}, description="What a run writes: checked by the [report] section.")
+
+
+#: Sections checked when the config is loaded, by name.
+_LOADED = {"project": ProjectSection, "inputs": InputsSection, "forecast": ForecastSection,
+           "output": OutputSection}
+_OWNED_ELSEWHERE = tuple(k for k in ConfigFile.model_fields if k not in _LOADED)
+CONFIG_SECTIONS = tuple(ConfigFile.model_fields)
 
 
 @dataclass(frozen=True)
@@ -99,35 +127,14 @@ class Config:
     path: Path | None = None
 
     def __post_init__(self):
+        # Each field's own checks are the schema's (forewarn.flows._schema); here only what
+        # spans fields.
         where = str(self.path or "config")
         problems = []
-        if self.frequency not in ("monthly", "annual"):
-            problems.append(Problem(where, f"[project] 'frequency' is {self.frequency!r}; use "
-                                    "'monthly' or 'annual'.", column="frequency"))
-        if not self.horizons or any(not isinstance(h, int) or isinstance(h, bool) or h < 1
-                                    for h in self.horizons):
-            problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r}; "
-                                    "give whole numbers of months >= 1, e.g. [6, 12].",
-                                    column="horizons"))
         if self.frequency == "annual" and any(h % 12 for h in self.horizons):
             problems.append(Problem(where, f"[forecast] 'horizons' is {list(self.horizons)!r} "
                                     "but the project is annual; give whole years in months, "
                                     "e.g. [12, 24].", column="horizons"))
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            problems.append(Problem(where, f"[project] 'seed' is {self.seed!r}; give a whole "
-                                    "number >= 0 (it seeds every random draw).", column="seed"))
-        if self.start is not None and not _valid_start(self.start):
-            problems.append(Problem(where, f"[project] 'start' is {str(self.start)[:40]!r}; give "
-                                    "the first period as YYYY-MM (e.g. '2005-01'), or YYYY for "
-                                    "an annual project.", column="start"))
-        if self.outcome_missing not in OUTCOME_MISSING:
-            problems.append(Problem(where, f"[inputs] 'outcome_missing' is "
-                                    f"{self.outcome_missing!r}; use 'zero' (periods without a "
-                                    "row were quiet) or 'unknown' (they were not reported).",
-                                    column="outcome_missing"))
-        if self.outcome_lag_days < 0:
-            problems.append(Problem(where, "[inputs] 'outcome_lag_days' must be 0 or more.",
-                                    column="outcome_lag_days"))
         if not self.embedded and (self.regions is None or self.catalogue is None
                                   or not (self.observations or self.cube)):
             problems.append(Problem(where, "[inputs] needs 'regions', 'observations' (or "
@@ -199,20 +206,6 @@ DEMO_SECTIONS = {
 }
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_START = re.compile(r"(\d{4})(?:-(\d{2}))?")
-
-
-def _valid_start(value) -> bool:
-    """True for 'YYYY' or 'YYYY-MM' with a month from 01 to 12."""
-    m = _START.fullmatch(str(value)) if isinstance(value, str) else None
-    return bool(m) and (m.group(2) is None or 1 <= int(m.group(2)) <= 12)
-
-
-#: Unknown fields listed one by one in a section; past this many they are summarised.
-_MAX_UNKNOWN = 10
-
-
 def parse_iso_date(value, where, what: str) -> pd.Timestamp:
     """An ISO date ``YYYY-MM-DD`` (or a TOML date) as a Timestamp; anything else is refused.
 
@@ -224,21 +217,10 @@ def parse_iso_date(value, where, what: str) -> pd.Timestamp:
     >>> parse_iso_date("2025-12-31", "--as-of", "the date")
     Timestamp('2025-12-31 00:00:00')
     """
-    import datetime as _dt
-
-    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        return pd.Timestamp(value)
-    text = str(value).strip()
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(text):
-        raise InputError(Problem(where, f"{what} is {shown!r}; write an ISO date YYYY-MM-DD "
-                                 "(e.g. 2025-12-31): other forms such as 01/02/2025 are "
-                                 "ambiguous.", column="as_of"))
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise InputError(Problem(where, f"{what} is {shown!r}, which is not a calendar date; "
-                                 "write an ISO date YYYY-MM-DD.", column="as_of")) from None
+    why = iso_date_problem(value, what)
+    if why is not None:
+        raise InputError(Problem(where, why, column="as_of"))
+    return pd.Timestamp(value if not isinstance(value, str) else value.strip())
 
 
 def demo_config(output_dir="forewarn-out", as_of=None) -> Config:
@@ -263,41 +245,21 @@ def load_config(path) -> Config:
     path = Path(os.path.abspath(path))
     data = read_toml(path)
     problems: list[Problem] = []
-    for section in data:
-        if section not in CONFIG_SECTIONS:
-            hint = did_you_mean(section, CONFIG_SECTIONS, brackets=True)
-            problems.append(Problem(path, f"unknown section [{section}].{hint} Sections: "
-                                    f"{', '.join(CONFIG_SECTIONS)}.", column=section))
-    values = {}
-    for section, allowed in _FIELDS.items():
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            problems.append(Problem(path, f"[{section}] must be a table.", column=section))
-            continue
-        unknown = [k for k in table if k not in allowed]
-        for key in unknown[:_MAX_UNKNOWN]:
-            hint = did_you_mean(key, allowed)
-            problems.append(Problem(path, f"[{section}] names unknown field '{key[:60]}'.{hint} "
-                                    f"Fields: {', '.join(allowed)}.", column=key[:60]))
-        if len(unknown) > _MAX_UNKNOWN:
-            problems.append(Problem(path, f"[{section}] names {len(unknown) - _MAX_UNKNOWN:,} more "
-                                    f"unknown fields (of {len(unknown):,}); remove them.",
-                                    column=section))
-        for key, value in table.items():
-            if key not in allowed:
-                continue
-            elif not isinstance(value, allowed[key]) or (allowed[key] is int
-                                                         and isinstance(value, bool)):
-                kind = allowed[key].__name__ if isinstance(allowed[key], type) else \
-                    " or ".join(t.__name__ for t in allowed[key])
-                problems.append(Problem(path, f"[{section}] '{key}' is {value!r}; it must be "
-                                        f"a {kind}.", column=key))
-            else:
-                values[(section, key)] = value
+    try:
+        ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        problems += schema_problems(exc, path, ConfigFile, data, sections=_sections())
+    # Each loaded section again on its own, so a good section's paths are checked even when
+    # another section is bad.
+    checked = {}
+    for name, model in _LOADED.items():
+        try:
+            checked[name] = model.model_validate(data.get(name, {}))
+        except ValidationError:
+            checked[name] = None
     base = path.parent
 
-    def file(section, key, value=None):
-        value = values.get((section, key)) if value is None else value
+    def file(section, key, value):
         if value is None:
             return None
         p = Path(os.path.normpath(base / value))
@@ -313,42 +275,25 @@ def load_config(path) -> Config:
                                     column=key))
         return p
 
-    obs = values.get(("inputs", "observations"), [])
-    obs = [obs] if isinstance(obs, str) else obs
-    obs_paths = []
-    for o in obs:
-        if not isinstance(o, str):
-            problems.append(Problem(path, f"[inputs] 'observations' holds {o!r}; list file "
-                                    "paths as strings.", column="observations"))
-            continue
-        obs_paths.append(file("inputs", "observations", o))
-    as_of = values.get(("forecast", "as_of"))
-    if as_of is not None:
-        try:
-            as_of = parse_iso_date(as_of, path, "[forecast] 'as_of'")
-        except InputError as exc:
-            problems += exc.problems
-            as_of = None
-    horizons = values.get(("forecast", "horizons"), [12])
+    if any(s is None for s in checked.values()):
+        raise InputError(problems)
+    project, inputs = checked["project"], checked["inputs"]
+    forecast, output = checked["forecast"], checked["output"]
+    obs = [inputs.observations] if isinstance(inputs.observations, str) else inputs.observations
+    obs_paths = [file("inputs", "observations", o) for o in obs]
+    paths = {k: file("inputs", k, getattr(inputs, k))
+             for k in ("regions", "cube", "catalogue", "outcome", "crisis_events")}
     kwargs = dict(
-        name=values.get(("project", "name"), path.parent.name),
-        demo=values.get(("project", "demo"), False),
-        frequency=values.get(("project", "frequency"), "monthly"),
-        start=values.get(("project", "start")),
-        seed=values.get(("project", "seed"), DEMO_SEED),
-        **{k: values[("project", k)] for k in ("outcome_label", "outcome_short")
-           if ("project", k) in values},
-        regions=file("inputs", "regions"),
+        name=project.name if project.name is not None else path.parent.name,
+        **project.model_dump(include={"demo", "frequency", "start", "seed", "outcome_label",
+                                      "outcome_short"}),
         observations=tuple(p for p in obs_paths if p is not None),
-        cube=file("inputs", "cube"),
-        catalogue=file("inputs", "catalogue"),
-        outcome=file("inputs", "outcome"),
-        outcome_lag_days=values.get(("inputs", "outcome_lag_days"), 90),
-        outcome_missing=values.get(("inputs", "outcome_missing"), "zero"),
-        crisis_events=file("inputs", "crisis_events"),
-        as_of=as_of,
-        horizons=tuple(horizons),
-        output_dir=Path(os.path.normpath(base / values.get(("output", "dir"), "forewarn-out"))),
+        **paths,
+        outcome_lag_days=inputs.outcome_lag_days,
+        outcome_missing=inputs.outcome_missing,
+        as_of=None if forecast.as_of is None else parse_iso_date(forecast.as_of, path, "as_of"),
+        horizons=tuple(forecast.horizons),
+        output_dir=Path(os.path.normpath(base / output.dir)),
         sections={k: data[k] for k in _OWNED_ELSEWHERE if k in data},
         path=path,
     )
@@ -359,3 +304,8 @@ def load_config(path) -> Config:
     if problems:
         raise InputError(problems)
     return config
+
+
+def _sections() -> dict:
+    """Section name -> the model that checks it (the stages' sections are plain tables here)."""
+    return {name: _LOADED.get(name, ConfigFile) for name in CONFIG_SECTIONS}

@@ -1,16 +1,22 @@
-"""Specs of the run stages read from the config's [model] and [schedules] sections."""
+"""Specs of the run stages read from the config's [model], [index], [schedules] and [report]."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
 
 from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
+from forewarn.flows._schema import IndexSection, custom_error, fix, schema_problems, section_dataclass
 from forewarn.models import MODEL_KINDS
+from forewarn.reports import MAP_FORMATS
 
 __all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
 
+_WHOLE = fix("use a whole number >= 1.")
 
 
 def _unknown(table, allowed, where):
@@ -24,114 +30,76 @@ def _unknown(table, allowed, where):
     return out
 
 
-@dataclass(frozen=True)
+@section_dataclass("config [model]")
 class ModelSpec:
-    """Which model to train and how its output is classed.
+    """Which model to train and how its output is classed (config ``[model]``).
 
-    Parameters
-    ----------
-    kind : {"additive", "elastic_net", "detection_aware"}
-        ``additive``: monotone additive boosting (one shape function per feature);
-        ``elastic_net``: penalised logistic regression with the penalty chosen on later times;
-        ``detection_aware``: the chance of a surge and the chance it is detected as two
-        logistic parts, inputs by the catalogue's ``role`` (published probability: the risk
-        part).
-    additive, elastic_net, detection_aware : dict
-        Keyword parameters of each family's estimator (config tables ``[model.additive]``,
-        ``[model.elastic_net]`` and ``[model.detection_aware]``; see
-        ``forewarn.models.AdditiveBoosting``, ``ElasticNetLogit`` and
-        ``DetectionAwareLogit``). All are kept, so a backtest can compare the families.
-    target_rule : {"event", "surge"}
-        ``event``: an outcome value > 0 is an event; ``surge``: a count above
-        ``surge_factor`` times the region's median of the previous ``surge_history_months``
-        and at least ``surge_min_excess`` above that median.
-    surge_factor : float
-        See ``target_rule``. [-]
-    surge_min_excess : float
-        Least rise above the usual level that counts as a surge, so that counts that jump
-        with detection effort (1 -> 3 victims) do not. Default 0 (any rise above the factor).
-        [outcome units]
-    surge_history_months : int
-        Length of the usual level's history; in an annual project whole years are used
-        (36 -> 3 years). [months]
-    class_breaks : tuple of float
-        Probabilities where the classes "medium", "high" and "very high" start. [-]
-    drivers : int
-        Drivers listed per region and side. [-]
-    top_regions : int
-        Regions with a card in the report. [-]
-    train_every : int
-        Keep training rows every this many months, counted back from the origin (1 keeps all);
-        consecutive months share most of their target window. [months]
+    Each field's meaning, default and constraint is in its description (``forewarn config
+    --schema``); a bad value raises :class:`~forewarn.errors.InputError`.
     """
 
-    kind: str = "additive"
-    additive: dict = field(default_factory=dict)
-    elastic_net: dict = field(default_factory=dict)
-    detection_aware: dict = field(default_factory=dict)
-    target_rule: str = "event"
-    surge_factor: float = 2.0
-    surge_min_excess: float = 0.0
-    surge_history_months: int = 36
-    class_breaks: tuple = (0.05, 0.15, 0.30)
-    drivers: int = 3
-    top_regions: int = 10
-    train_every: int = 1
+    kind: Literal[MODEL_KINDS] = Field(
+        "additive", description="'additive': monotone additive boosting (one shape function "
+        "per feature); 'elastic_net': penalised logistic regression with the penalty chosen on "
+        "later times; 'detection_aware': the chance of a surge and the chance it is detected "
+        "as two logistic parts, inputs by the catalogue's role (published probability: the "
+        "risk part).",
+        json_schema_extra=fix(f"use one of {', '.join(map(repr, MODEL_KINDS))}."))
+    additive: dict = Field(default_factory=dict, description="Keyword parameters of "
+                           "forewarn.models.AdditiveBoosting (table [model.additive]).")
+    elastic_net: dict = Field(default_factory=dict, description="Keyword parameters of "
+                              "forewarn.models.ElasticNetLogit (table [model.elastic_net]).")
+    detection_aware: dict = Field(default_factory=dict, description="Keyword parameters of "
+                                  "forewarn.models.DetectionAwareLogit (table "
+                                  "[model.detection_aware]). All three families' tables are "
+                                  "kept, so a backtest can compare them.")
+    target_rule: Literal["event", "surge"] = Field(
+        "event", description="'event': an outcome value > 0 is an event; 'surge': a count "
+        "above surge_factor times the region's median of the previous surge_history_months "
+        "and at least surge_min_excess above that median.",
+        json_schema_extra=fix("use 'event' or 'surge'."))
+    surge_factor: float = Field(2.0, gt=0, description="See target_rule. [-]",
+                                json_schema_extra=fix("use a number above 0, e.g. 2 for twice "
+                                                      "the usual level."))
+    surge_min_excess: float = Field(
+        0.0, ge=0, description="Least rise above the usual level that counts as a surge, so "
+        "that counts that jump with detection effort (1 -> 3 victims) do not; 0: any rise "
+        "above the factor. [outcome units]",
+        json_schema_extra=fix("use a number >= 0 in the outcome's units."))
+    surge_history_months: int = Field(36, ge=1, description="Length of the usual level's "
+                                      "history; in an annual project whole years are used "
+                                      "(36 -> 3 years). [months]", json_schema_extra=_WHOLE)
+    class_breaks: tuple[float, ...] = Field(
+        (0.05, 0.15, 0.30), description="Probabilities where the classes 'medium', 'high' and "
+        "'very high' start. [-]",
+        json_schema_extra=fix("give three increasing probabilities between 0 and 1, e.g. "
+                              "[0.05, 0.15, 0.3]."))
+    drivers: int = Field(3, ge=1, description="Drivers listed per region and side. [-]",
+                         json_schema_extra=_WHOLE)
+    top_regions: int = Field(10, ge=1, description="Regions with a card in the report. [-]",
+                             json_schema_extra=_WHOLE)
+    train_every: int = Field(1, ge=1, description="Keep training rows every this many months, "
+                             "counted back from the origin (1 keeps all); consecutive months "
+                             "share most of their target window. [months]",
+                             json_schema_extra=_WHOLE)
 
-    def __post_init__(self):
-        where = "config [model]"
-        problems = []
-        if self.kind not in MODEL_KINDS:
-            problems.append(Problem(where, f"'kind' is {self.kind!r}; use one of "
-                                    f"{', '.join(map(repr, MODEL_KINDS))}.", column="kind"))
-        if self.target_rule not in ("event", "surge"):
-            problems.append(Problem(where, f"'target_rule' is {self.target_rule!r}; use 'event' "
-                                    "or 'surge'.", column="target_rule"))
-        if isinstance(self.surge_factor, bool) or \
-                not isinstance(self.surge_factor, (int, float)) or not self.surge_factor > 0:
-            problems.append(Problem(where, f"'surge_factor' is {self.surge_factor!r}; use a "
-                                    "number above 0, e.g. 2 for twice the usual level.",
-                                    column="surge_factor"))
-        if isinstance(self.surge_min_excess, bool) or \
-                not isinstance(self.surge_min_excess, (int, float)) or \
-                not self.surge_min_excess >= 0:
-            problems.append(Problem(where, f"'surge_min_excess' is {self.surge_min_excess!r}; "
-                                    "use a number >= 0 in the outcome's units.",
-                                    column="surge_min_excess"))
-        b = tuple(self.class_breaks)
-        if len(b) != 3 or any(not isinstance(x, (int, float)) for x in b) or \
-                not 0 < b[0] < b[1] < b[2] < 1:
-            problems.append(Problem(where, f"'class_breaks' is {list(b)!r}; give three "
-                                    "increasing probabilities between 0 and 1, e.g. "
-                                    "[0.05, 0.15, 0.3].", column="class_breaks"))
-        for name in ("drivers", "top_regions", "train_every", "surge_history_months"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                problems.append(Problem(where, f"'{name}' is {v!r}; use a whole number >= 1.",
-                                        column=name))
-        if problems:
-            raise InputError(problems)
-        object.__setattr__(self, "class_breaks", b)
+    @field_validator("class_breaks")
+    @classmethod
+    def _class_breaks(cls, b):
+        if len(b) != 3 or not 0 < b[0] < b[1] < b[2] < 1:
+            raise ValueError("not three increasing probabilities")
+        return b
 
     @classmethod
     def from_config(cls, table: dict) -> ModelSpec:
-        """Build from the config's ``[model]`` table (``[model.params]`` holds estimator params)."""
-        allowed = ("kind", "additive", "elastic_net", "detection_aware", "target_rule",
-                   "surge_factor", "surge_min_excess", "surge_history_months",
-                   "class_breaks", "drivers", "top_regions", "train_every")
-        problems = _unknown(table, allowed, "config [model]")
+        """Build from the config's ``[model]`` table (``[model.<kind>]`` holds estimator params)."""
+        values = {k: (tuple(v) if k == "class_breaks" and isinstance(v, list) else v)
+                  for k, v in table.items()}
         for family in MODEL_KINDS:
-            if family in table and not isinstance(table[family], dict):
-                problems.append(Problem("config [model]", f"'{family}' must be a table "
-                                        f"[model.{family}] of estimator parameters.",
-                                        column=family))
-        if problems:
-            raise InputError(problems)
-        values = {k: (tuple(v) if k == "class_breaks" else v) for k, v in table.items()}
-        for family in MODEL_KINDS:
-            # TOML arrays become tuples: the estimators take sequences of candidates.
-            values[family] = {k: tuple(v) if isinstance(v, list) else v
-                              for k, v in table.get(family, {}).items()}
+            if isinstance(values.get(family), dict):
+                # TOML arrays become tuples: the estimators take sequences of candidates.
+                values[family] = {k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in values[family].items()}
         return cls(**values)
 
     def target_kwargs(self, frequency: str = "monthly") -> dict:
@@ -186,10 +154,10 @@ class IndexChoice:
 
     @classmethod
     def from_config(cls, table: dict, base: Path | None) -> IndexChoice:
-        problems = _unknown(table, ("spec",), "config [index]")
-        if problems:
-            raise InputError(problems)
-        spec = table.get("spec", "demo")
+        try:
+            spec = IndexSection.model_validate(table).spec
+        except ValidationError as exc:
+            raise InputError(schema_problems(exc, "config [index]", IndexSection, table)) from None
         if spec not in ("demo", "inform", "catalogue") and base is not None:
             spec = str((base / spec).resolve())
         return cls(spec, "spec" in table)
@@ -267,101 +235,64 @@ class IndexChoice:
                          "indicators instead.")
 
 
-@dataclass(frozen=True)
+@section_dataclass("config [schedules]")
 class ScheduleSpec:
-    """Cron schedules of the served flows (``forewarn serve``); empty strings disable one.
+    """Cron schedules of the served flows (config ``[schedules]``, ``forewarn serve``)."""
 
-    Parameters
-    ----------
-    forecast : str
-        Cron of the forecast flow (default: the 5th of each month at 06:00).
-    backtest : str
-        Cron of the backtest flow (default: quarterly, the 1st at 07:00).
-    timezone : str
-        Time zone of both schedules.
-    """
+    forecast: str = Field("0 6 5 * *", description="Cron of the forecast flow (default: the "
+                          "5th of each month at 06:00); an empty string disables it.")
+    backtest: str = Field("0 7 1 1,4,7,10 *", description="Cron of the backtest flow "
+                          "(default: quarterly, the 1st at 07:00); an empty string disables "
+                          "it.")
+    timezone: str = Field("UTC", description="Time zone of both schedules (an IANA name).",
+                          json_schema_extra=fix("use an IANA name such as 'UTC' or "
+                                                "'Africa/Nairobi'."))
 
-    forecast: str = "0 6 5 * *"
-    backtest: str = "0 7 1 1,4,7,10 *"
-    timezone: str = "UTC"
-
-    def __post_init__(self):
+    @field_validator("forecast", "backtest")
+    @classmethod
+    def _cron(cls, value, info):
         from prefect.client.schemas.schedules import CronSchedule
 
-        problems = []
-        for name in ("forecast", "backtest"):
-            value = getattr(self, name)
-            if not value:
-                continue
+        if value:
             try:
                 CronSchedule(cron=value, timezone="UTC")
             except ValueError:
-                problems.append(Problem("config [schedules]", f"'{name}' is {value!r}, not a "
-                                        "cron expression; write five fields, e.g. '0 6 5 * *' "
-                                        "(06:00 on the 5th of each month).", column=name))
-        try:
-            CronSchedule(cron="0 0 * * *", timezone=self.timezone)
-        except ValueError:
-            problems.append(Problem("config [schedules]", f"'timezone' is {self.timezone!r}; "
-                                    "use an IANA name such as 'UTC' or 'Africa/Nairobi'.",
-                                    column="timezone"))
-        if problems:
-            raise InputError(problems)
+                raise custom_error(f"'{info.field_name}' is {value!r}, not a cron expression; "
+                                   "write five fields, e.g. '0 6 5 * *' (06:00 on the 5th of "
+                                   "each month).") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value):
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron="0 0 * * *", timezone=value)  # a ValueError names a bad zone
+        return value
 
     @classmethod
     def from_config(cls, table: dict) -> ScheduleSpec:
-        problems = _unknown(table, ("forecast", "backtest", "timezone"), "config [schedules]")
-        if problems:
-            raise InputError(problems)
         return cls(**table)
 
 
-@dataclass(frozen=True)
+@section_dataclass("config [report]")
 class ReportSpec:
-    """What a run writes besides its tables (config ``[report]``).
+    """What a run writes besides its tables (config ``[report]``)."""
 
-    Parameters
-    ----------
-    maps : {"all", "overview", "none"}
-        ``all``: whole-area, change and one zoomed map per parent region; ``overview``: the
-        whole-area and change maps only (for grids of hundreds of parent blocks); ``none``.
-    formats : tuple of str
-        Map formats: any of "png", "pdf", "svg".
-    html : bool
-        Write report.html.
-    table_rows : int
-        Most regions in the report's ranking table per horizon (the riskiest); beyond it the
-        report points to scores.csv and keeps drivers only for the listed regions. [regions]
-    """
-
-    maps: str = "all"
-    formats: tuple = ("png", "pdf")
-    html: bool = True
-    table_rows: int = 1000
+    maps: Literal["all", "overview", "none"] = Field(
+        "all", description="'all': whole-area, change and one zoomed map per parent region; "
+        "'overview': the whole-area and change maps only (for grids of hundreds of parent "
+        "blocks); 'none'.", json_schema_extra=fix("use 'all', 'overview' or 'none'."))
+    formats: tuple[Literal[MAP_FORMATS], ...] = Field(
+        ("png", "pdf"), min_length=1, description="Map formats.",
+        json_schema_extra=fix(f"list one or more of {', '.join(map(repr, MAP_FORMATS))}."))
+    html: bool = Field(True, description="Write report.html.")
+    table_rows: int = Field(1000, ge=1, description="Most regions in the report's ranking "
+                            "table per horizon (the riskiest); beyond it the report points to "
+                            "scores.csv and keeps drivers only for the listed regions. "
+                            "[regions]", json_schema_extra=_WHOLE)
 
     @classmethod
     def from_config(cls, table: dict) -> ReportSpec:
-        from forewarn.reports import MAP_FORMATS as FORMATS
-
-        where = "config [report]"
-        problems = _unknown(table, ("maps", "formats", "html", "table_rows"), where)
-        maps = table.get("maps", "all")
-        if maps not in ("all", "overview", "none"):
-            problems.append(Problem(where, f"'maps' is {maps!r}; use 'all', 'overview' or "
-                                    "'none'.", column="maps"))
-        formats = table.get("formats", ["png", "pdf"])
-        if not isinstance(formats, list) or not formats or \
-                any(f not in FORMATS for f in formats):
-            problems.append(Problem(where, f"'formats' is {formats!r}; list one or more of "
-                                    f"{', '.join(map(repr, FORMATS))}.", column="formats"))
-        html = table.get("html", True)
-        if not isinstance(html, bool):
-            problems.append(Problem(where, f"'html' is {html!r}; use true or false.",
-                                    column="html"))
-        rows = table.get("table_rows", 1000)
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
-            problems.append(Problem(where, f"'table_rows' is {rows!r}; use a whole number >= 1.",
-                                    column="table_rows"))
-        if problems:
-            raise InputError(problems)
-        return cls(maps, tuple(formats), html, rows)
+        return cls(**{k: tuple(v) if k == "formats" and isinstance(v, list) else v
+                      for k, v in table.items()})

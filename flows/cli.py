@@ -214,6 +214,29 @@ def serve(config: ConfigOption = None, out: OutOption = None,
     _serve(config, out, port)
 
 
+@app.command("config")
+def config_(config: ConfigOption = None,
+            schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema of "
+                                                 "a config file instead.")] = False,
+            reference: Annotated[bool, typer.Option("--reference", help="Print the reference "
+                                                    "of every section and field (Markdown, "
+                                                    "docs/config.md) instead.")] = False):
+    """Print the checked config as JSON (paths resolved, defaults filled in); with --schema
+    the JSON schema of a config file, with --reference its Markdown reference."""
+    import json
+
+    if schema and reference:
+        raise typer.BadParameter("give --schema or --reference, not both.")
+    if schema or reference:
+        from forewarn.flows._schema import config_reference, config_schema
+
+        _echo(json.dumps(config_schema(), indent=2) if schema else config_reference())
+        return
+    from forewarn.flows._api import resolve_config
+
+    _echo(json.dumps(resolve_config(config).describe(), indent=2, default=str))
+
+
 @app.command()
 def fetch(sources: Annotated[list[str], typer.Argument(help="Source names (see --list).")]
           = None,

@@ -198,3 +198,117 @@ def test_detection_aware_model_spec():
     with pytest.raises(InputError, match="'kind' is 'detection'; use one of 'additive', "
                        "'elastic_net', 'detection_aware'"):
         ModelSpec(kind="detection")
+
+
+# ------------------------------------------------------------------ the schema and its errors
+
+def test_unknown_section_and_section_not_a_table(tmp_path):
+    p = write(tmp_path, "[project]\ndemo = true\n[modle]\nkind = 'additive'\n")
+    with pytest.raises(InputError, match=r"column 'modle': unknown section \[modle\]\. Did you "
+                       r"mean \[model\]\? Sections: project, inputs, forecast, output, features"):
+        load_config(p)
+    p = write(tmp_path, "project = 5\n")
+    with pytest.raises(InputError, match=r"column 'project': \[project\] must be a table\."):
+        load_config(p)
+
+
+def test_values_are_taken_as_toml_gives_them(tmp_path):
+    # strict: no "5" read as 5, no true read as 1
+    p = write(tmp_path, '[project]\ndemo = true\nseed = "5"\n[forecast]\nhorizons = [true]\n')
+    with pytest.raises(InputError) as exc:
+        load_config(p)
+    text = str(exc.value)
+    assert "[project] 'seed' is '5'; it must be an int." in text
+    assert "[forecast] 'horizons' is [True]; give whole numbers of months >= 1, e.g. [6, 12]." \
+        in text
+    assert len(exc.value.problems) == 2
+
+
+def test_a_flood_of_unknown_fields_is_summarised(tmp_path):
+    p = write(tmp_path, "[project]\ndemo = true\n" + "".join(f"k{i} = 1\n" for i in range(25)))
+    with pytest.raises(InputError) as exc:
+        load_config(p)
+    assert len(exc.value.problems) == 11
+    assert str(exc.value.problems[-1]).endswith("[project] names 15 more unknown fields (of "
+                                                "25); remove them.")
+
+
+def test_spec_sections_errors_name_the_section_and_the_fix():
+    import dataclasses
+
+    from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec, ScheduleSpec
+
+    with pytest.raises(InputError) as exc:
+        ReportSpec.from_config({"maps": "al", "formats": ["png", "gif"], "htm": True})
+    text = str(exc.value)
+    assert "config [report], column 'maps': 'maps' is 'al'; use 'all', 'overview' or " \
+        "'none'." in text
+    assert "'formats' is ['png', 'gif']; list one or more of 'png', 'pdf', 'svg'." in text
+    assert "names unknown field 'htm'. Did you mean 'html'? Fields: maps, formats, html, " \
+        "table_rows." in text
+    with pytest.raises(InputError, match=r"'formats' is 'png'; it must be a list\."):
+        ReportSpec.from_config({"formats": "png"})
+    with pytest.raises(InputError, match=r"config \[schedules\], column 'forecast': 'forecast' "
+                       r"is 'daily', not a cron expression; write five fields"):
+        ScheduleSpec.from_config({"forecast": "daily"})
+    with pytest.raises(InputError, match=r"'timezone' is 'Mars/Base'; use an IANA name"):
+        ScheduleSpec(timezone="Mars/Base")
+    with pytest.raises(InputError, match=r"config \[index\], column 'spce': names unknown field "
+                       r"'spce'\. Did you mean 'spec'\?"):
+        IndexChoice.from_config({"spce": "demo"}, None)
+    with pytest.raises(InputError, match=r"'class_breaks' is \[0\.5, 0\.2, 0\.4\]; give three "
+                       r"increasing probabilities"):
+        ModelSpec.from_config({"class_breaks": [0.5, 0.2, 0.4]})
+    with pytest.raises(InputError, match=r"'additive' is 5; it must be a table\."):
+        ModelSpec.from_config({"additive": 5})
+    # a spec stays a checked dataclass: replace() checks again
+    with pytest.raises(InputError, match=r"'drivers' is 0; use a whole number >= 1\."):
+        dataclasses.replace(ModelSpec(), drivers=0)
+    assert dataclasses.asdict(ModelSpec())["class_breaks"] == (0.05, 0.15, 0.3)
+
+
+def test_the_schema_covers_every_section_with_the_defaults_in_use():
+    from forewarn.features import FeatureSpec
+    from forewarn.flows._config import CONFIG_SECTIONS, Config
+    from forewarn.flows._schema import config_schema
+    from forewarn.flows._specs import ModelSpec, ReportSpec
+
+    schema = config_schema()
+    assert tuple(schema["properties"]) == CONFIG_SECTIONS
+    assert schema["additionalProperties"] is False
+    defs = schema["$defs"]
+    project = defs["ProjectSection"]
+    assert project["additionalProperties"] is False
+    assert project["properties"]["seed"]["default"] == Config.seed
+    assert project["properties"]["frequency"]["enum"] == ["monthly", "annual"]
+    assert defs["ForecastSection"]["properties"]["horizons"]["default"] == list(Config.horizons)
+    model = defs["ModelSpec"]["properties"]
+    assert model["class_breaks"]["default"] == list(ModelSpec().class_breaks)
+    assert model["kind"]["fix"].startswith("use one of 'additive'")
+    assert defs["ReportSpec"]["properties"]["table_rows"]["default"] == ReportSpec().table_rows
+    assert defs["FeatureSpec"]["properties"]["crisis_cap"]["default"] == FeatureSpec().crisis_cap
+
+
+def test_the_config_reference_in_docs_is_up_to_date():
+    from pathlib import Path
+
+    from forewarn.flows._schema import config_reference
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "config.md"
+    assert doc.read_text(encoding="utf-8") == config_reference() + "\n", \
+        "docs/config.md is stale: regenerate it with `forewarn config --reference > docs/config.md`"
+
+
+def test_config_command_prints_schema_reference_and_the_checked_config(capsys, tiny_project):
+    import json
+
+    from forewarn.flows.cli import _run
+
+    assert _run(["config", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "ForewarnConfig"
+    assert _run(["config", "--reference"]) == 0
+    assert "| `horizons` | list of int | `[12]` |" in capsys.readouterr().out
+    assert _run(["config", "--config", str(tiny_project)]) == 0
+    assert json.loads(capsys.readouterr().out)["horizons"] == [6]
+    assert _run(["config", "--schema", "--reference"]) == 2
+    assert "give --schema or --reference, not both" in capsys.readouterr().err
