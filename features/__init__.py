@@ -62,17 +62,16 @@ from forewarn.features._validate import (
 )
 
 __all__ = [
-    "FLAG_SUFFIX", "FREQUENCIES", "OUTCOME_MISSING", "PER_CAPITA_SCALE", "TARGET_RULES", "TRANSFORMS",
-    "Catalogue", "Design", "FeatureSpec", "Indicator",
-    "build_features", "build_panel", "build_panel_dense", "carry_forward", "change",
-    "contiguity", "count_surges", "crisis_context", "dense_observations",
-    "design_matrix", "grid_crisis_events", "growth", "has_geometry",
-    "imputed_share", "lag", "level", "load_catalogue", "log1p", "make_target",
+    "FLAG_SUFFIX", "FREQUENCIES", "OUTCOME_MISSING", "PER_CAPITA_SCALE", "TARGET_RULES",
+    "TRANSFORMS", "Catalogue", "Design", "FeatureSpec", "Indicator", "build_features",
+    "build_panel", "build_panel_dense", "carry_forward", "change", "contiguity", "count_surges",
+    "crisis_context", "dense_observations", "design_matrix", "grid_crisis_events", "growth",
+    "has_geometry", "imputed_share", "lag", "level", "load_catalogue", "log1p", "make_target",
     "month_ordinal", "open_cube", "ordinal_to_timestamp", "outcome_events", "panel_age",
-    "panel_age_dense", "panel_times", "parse_periods", "per_capita", "period_end",
-    "period_label", "read_regions", "read_toml", "relative_to_history", "resolve_vintages", "rolling_max",
-    "rolling_mean", "row_standardise", "spatial_lag", "to_text",
-    "validate_crisis_events", "validate_observations", "validate_outcome", "write_cube",
+    "panel_age_dense", "panel_times", "parse_periods", "per_capita", "period_end", "period_label",
+    "read_regions", "read_toml", "relative_to_history", "resolve_vintages", "rolling_max",
+    "rolling_mean", "row_standardise", "spatial_lag", "to_text", "validate_crisis_events",
+    "validate_observations", "validate_outcome", "write_cube",
 ]
 
 #: Names that moved to :mod:`forewarn.datasets`, still reachable here for code written before.

@@ -42,15 +42,13 @@ class ConfigFile(BaseModel):
     inputs: InputsSection = Field(default_factory=InputsSection)
     forecast: ForecastSection = Field(default_factory=ForecastSection)
     output: OutputSection = Field(default_factory=OutputSection)
-    features: dict = Field({}, description="Feature building: checked by "
-                           "forewarn.features.FeatureSpec.")
-    index: dict = Field({}, description="The composite index: checked by the [index] section.")
-    model: dict = Field({}, description="The model: checked by forewarn.flows.ModelSpec.")
-    backtest: dict = Field({}, description="Backtest origins and models: checked by "
-                           "forewarn.flows.BacktestSpec.")
-    schedules: dict = Field({}, description="Cron schedules of `forewarn serve`: checked by "
-                            "the [schedules] section.")
-    report: dict = Field({}, description="What a run writes: checked by the [report] section.")
+    features: dict = Field({}, description="Which features to build "
+                           "(forewarn.features.FeatureSpec).")
+    index: dict = Field({}, description="Which composite index to compute.")
+    model: dict = Field({}, description="Which model to train and how its output is classed.")
+    backtest: dict = Field({}, description="Which origins and models a backtest covers.")
+    schedules: dict = Field({}, description="Cron schedules of `forewarn serve`.")
+    report: dict = Field({}, description="What a run writes besides its tables.")
 
 
 #: Sections checked when the config is loaded, by name.

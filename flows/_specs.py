@@ -10,7 +10,13 @@ from pydantic import Field, ValidationError, field_validator
 
 from forewarn._match import did_you_mean
 from forewarn.errors import InputError, Problem
-from forewarn.flows._schema import IndexSection, custom_error, fix, schema_problems, section_dataclass
+from forewarn.flows._schema import (
+    IndexSection,
+    custom_error,
+    fix,
+    schema_problems,
+    section_dataclass,
+)
 from forewarn.models import MODEL_KINDS
 from forewarn.reports import MAP_FORMATS
 
