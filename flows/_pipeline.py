@@ -7,7 +7,6 @@ project ─► panel (as of) ─► features ─┬─► index
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +32,6 @@ from forewarn.features import (
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
 from forewarn.index import INDEX_CLASS_BREAKS
-from forewarn.reports._common import classify
-from forewarn.reports._data import RISK_CLASSES
 
 __all__ = [
     "Prepared",
@@ -48,7 +45,6 @@ __all__ = [
     "feature_table",
     "specs_from_config",
     "origin_of",
-    "driver_sentence",
     "horizon_steps",
     "feature_roles",
     "published_probability",
@@ -276,10 +272,9 @@ def horizon_steps(horizon_months: int, frequency: str) -> int:
 
 def risk_class(probability, breaks) -> np.ndarray:
     """Class of each probability: "low", "medium", "high" or "very high" (NaN stays None)."""
-    idx = classify(probability, breaks)
-    out = np.asarray(RISK_CLASSES, dtype=object)[np.maximum(idx, 0)]
-    out[idx < 0] = None
-    return out
+    from forewarn.models import class_names
+
+    return class_names(probability, breaks)
 
 
 @dataclass
@@ -346,8 +341,6 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
     meta = feature_meta.to_dict("index")
     drivers = top_drivers(contributions, X, meta, n=model_spec.drivers)
     drivers = drivers.rename(columns={"side": "direction"}).rename(columns={"region": "region_id"})
-    drivers["text"] = [driver_sentence(meta.get(f, {}), f, v, c) for f, v, c in
-                       zip(drivers["feature"], drivers["value"], drivers["contribution"])]
     drivers = drivers.drop(columns=[c for c in ("time",) if c in drivers]).assign(
         horizon=trained.horizon)
     joined = {side: drivers[drivers["direction"] == side].groupby("region_id")["text"]
@@ -384,43 +377,6 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
         forecast.detection_explanations = _long_explanations(detection, X, trained.horizon)
         forecast.detection_base_value = detection_base
     return forecast
-
-
-def _describe(meta: dict, feature: str, value: float) -> str:
-    """What a feature's value means, in words a planner reads ("displacement: 12,400 persons")."""
-    phrase = meta.get("phrase") or feature
-    units = meta.get("units", "")
-    label = re.sub(r" \(log scale\)", "", phrase)
-    if value is None or not np.isfinite(value):
-        return f"{label}: no data"
-    # Units naming a scale ("score 0-100", "tier 1-3") read best in brackets.
-    unit_text = f" ({units})" if re.search(r"\d", units) else f" {units}" if units else ""
-    if meta.get("kind") == "flag" or feature.endswith("__imputed"):
-        what = label.replace(" carried forward from an earlier period", "")
-        return f"{what}: no new data, last value carried forward" if value >= 0.5 else \
-            f"{what}: up to date"
-    if feature.endswith(("__seen", "__ongoing")):
-        return phrase if value >= 0.5 else "not: " + phrase
-    if feature.endswith("__since"):
-        cap = re.search(r"at most (\d+)", phrase)
-        kind = feature.split("_")[1].split("__")[0]
-        # The phrase names the panel's step: "months since ..." or "years since ...".
-        unit = "years" if phrase.startswith("years") else "months"
-        if cap and value >= float(cap.group(1)):
-            years = int(cap.group(1)) // (1 if unit == "years" else 12)
-            return f"no {kind} began in the last {years} years"
-        return f"{value:.0f} {unit} since the latest {kind} began"
-    if "relative to its usual level" in phrase:
-        return f"{phrase.split(' relative to')[0]} is {value:.1f}× its usual level"
-    if units.startswith("log(1 + "):
-        inner = units[len("log(1 + "):-1]
-        return f"{label} is {np.expm1(value):,.0f} {inner}"
-    return f"{label} is {value:,.4g}{unit_text}"
-
-
-def driver_sentence(meta: dict, feature: str, value: float, contribution: float) -> str:
-    """One driver in plain language with its exact contribution to the log-odds."""
-    return f"{_describe(meta, feature, value)}: {contribution:+.2f} log-odds"
 
 
 def _history(prepared, trained, months) -> pd.DataFrame:

@@ -9,8 +9,9 @@ detection-aware family has two such parts, the risk of a surge and the chance it
 from forewarn.models._backtest import BacktestResult, BacktestWindows, rolling_origin_backtest
 from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
 from forewarn.models._change import MarginChange, explain_change
+from forewarn.models._classes import RISK_CLASSES, class_names, classify
 from forewarn.models._detection import DetectionAwareLogit
-from forewarn.models._drivers import top_drivers
+from forewarn.models._drivers import describe_value, top_drivers
 from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit, fit_quietly
 from forewarn.models._families import MODEL_KINDS
 from forewarn.models._explain import (
@@ -36,28 +37,48 @@ from forewarn.models._persistence import (
     save_model,
 )
 from forewarn.models._scenario import Scenario, run_scenario
+from forewarn.models._shape import (
+    ShapeReading,
+    band_reading,
+    capacity_enough,
+    detection_shapes,
+    peak_after_onset,
+    shape_range,
+)
 from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._validation import ModelInputError
+from forewarn.models._verdict import CEILINGS, Verdict, backtest_verdict
 
 __all__ = [
     "AdditiveBoosting",
     "BacktestResult",
     "BacktestWindows",
     "BaseRate",
+    "CEILINGS",
     "DetectionAwareLogit",
     "ElasticNetLogit",
     "MODEL_KINDS",
     "MarginChange",
     "ModelCard",
     "ModelInputError",
+    "RISK_CLASSES",
     "Persistence",
     "Scenario",
     "ScoreAlone",
+    "ShapeReading",
     "TRUSTED_TYPES",
     "TimeOrderedSplit",
+    "Verdict",
+    "backtest_verdict",
+    "band_reading",
     "calibration_slope_intercept",
+    "capacity_enough",
+    "class_names",
+    "classify",
     "classification_metrics",
     "coefficients",
+    "describe_value",
+    "detection_shapes",
     "bootstrap_explanations",
     "explain",
     "explain_change",
@@ -68,10 +89,12 @@ __all__ = [
     "interval_coverage",
     "load_model",
     "make_model_card",
+    "peak_after_onset",
     "rolling_origin_backtest",
     "run_scenario",
     "save_model",
     "shape_functions",
+    "shape_range",
     "top_drivers",
     "top_k_capture",
 ]

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from forewarn.models._validation import ModelInputError
 
-__all__ = ["top_drivers"]
+__all__ = ["describe_value", "top_drivers"]
 
 
 def top_drivers(contributions: pd.DataFrame, X: pd.DataFrame, meta=None, n=3) -> pd.DataFrame:
     """The ``n`` largest contributions up and down for each row, with a sentence each.
 
-    A sentence reads ``"<what> : <contribution> log-odds"``, for example
-    ``"displacement in the last 6 months is 3.1× its usual level: +0.80 log-odds"``. ``<what>``
-    comes from the feature's ``phrase`` (a ``str.format`` template with ``{value}``, e.g.
-    ``"displacement in the last 6 months is {value:.1f}× its usual level"``); without one it is
-    ``"<label> is <value> <unit>"``; a missing value reads ``"<label>: no data"``.
+    A sentence reads ``"<what>: <contribution> log-odds"``, for example
+    ``"displacement in the last 6 months is 3.1× its usual level: +0.80 log-odds"`` or
+    ``"37 months since the latest conflict began: -0.11 log-odds"``; ``<what>`` is
+    :func:`describe_value` of the feature's metadata (its ``phrase``, a ``str.format`` template
+    with ``{value}`` or the catalogue's plain words, ``label``, ``units`` and ``kind``).
 
     Parameters
     ----------
@@ -29,8 +31,9 @@ def top_drivers(contributions: pd.DataFrame, X: pd.DataFrame, meta=None, n=3) ->
         The explained rows (same index), holding at least the contribution columns.
         [feature units]
     meta : mapping of str to mapping, optional
-        Per feature: ``phrase``, ``label`` (or ``long_name``) and ``unit`` (or ``units``) -
-        for instance ``{name: ds[name].attrs for name in ds}`` of a feature dataset.
+        Per feature: ``phrase``, ``label`` (or ``long_name``), ``unit`` (or ``units``) and
+        ``kind`` - for instance ``{name: ds[name].attrs for name in ds}`` of a feature dataset,
+        or ``feature_table(...).to_dict("index")``.
     n : int, default=3
         Drivers per side and row. [-]
 
@@ -96,10 +99,8 @@ def top_drivers(contributions: pd.DataFrame, X: pd.DataFrame, meta=None, n=3) ->
 
 def _describer(name: str, attrs: Mapping):
     """A function ``(value, contribution) -> sentence`` for one feature; checks its phrase once."""
-    label = attrs.get("label", attrs.get("long_name", name))
-    unit = attrs.get("unit", attrs.get("units", ""))
-    phrase = attrs.get("phrase")
-    if phrase is not None:
+    phrase = attrs.get("phrase") or ""
+    if "{" in phrase:
         try:
             phrase.format(value=1.0)
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
@@ -109,15 +110,91 @@ def _describer(name: str, attrs: Mapping):
                 "with {value} as the only field, e.g. 'displacement is {value:.1f}× its usual "
                 "level'.",
             ) from None
-    suffix = f" {unit}" if unit and unit != "-" else ""
 
     def sentence(value, contribution):
-        if np.isnan(value):
-            what = f"{label}: no data"
-        elif phrase is not None:
-            what = phrase.format(value=value)
-        else:
-            what = f"{label} is {value:.3g}{suffix}"
-        return f"{what}: {contribution:+.2f} log-odds"
+        return f"{describe_value(name, attrs, value)}: {contribution:+.2f} log-odds"
 
     return sentence
+
+
+def describe_value(name: str, attrs: Mapping, value: float) -> str:
+    """What one feature's value means, in words a planner reads.
+
+    The one wording of a driver (the drivers table, the scores' ``drivers_up`` / ``drivers_down``
+    and the report's region cards all show it). It reads the feature's catalogue metadata, as
+    ``forewarn.features`` writes it into every feature's attrs:
+
+    - a ``phrase`` with a ``{value}`` field is a template: ``"displacement is {value:.1f}× its
+      usual level"``;
+    - otherwise the phrase names what is measured and the kind of feature says how: a carried-
+      forward flag (``kind="flag"`` or ``<name>__imputed``) reads "no new data, last value
+      carried forward"; an onset seen / ongoing (``__seen``, ``__ongoing``) the phrase or
+      "not: <phrase>"; time since onset (``__since``) "37 months since the latest conflict
+      began", or "no conflict began in the last 10 years" at its cap (``at most <cap>`` in the
+      phrase, in the panel's step); a ratio to the usual level "<what> is 3.1× its usual
+      level"; a ``log(1 + <unit>)`` value back in its own unit; any other "<phrase> is <value>
+      <units>" (units naming a scale, such as "score 0-100", in brackets);
+    - without a phrase the ``label`` (or ``long_name``) names the feature, else its name;
+    - a missing value reads "<what>: no data".
+
+    Parameters
+    ----------
+    name : str
+        Feature name, e.g. ``"crisis_conflict__since"``.
+    attrs : mapping
+        The feature's ``phrase``, ``label`` (or ``long_name``), ``units`` (or ``unit``) and
+        ``kind``: a feature variable's attrs, or a row of ``forewarn.flows.feature_table``.
+    value : float
+        The feature's value. [feature units]
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_value("crisis_conflict__since",
+    ...                {"phrase": "months since the latest conflict began (at most 120)"}, 37.0)
+    '37 months since the latest conflict began'
+    >>> describe_value("state_capacity", {"label": "State capacity", "units": "score 0-100"}, 62.5)
+    'State capacity is 62.5 (score 0-100)'
+    """
+    phrase = attrs.get("phrase") or ""
+    template = "{" in phrase
+    units = attrs.get("unit", attrs.get("units", ""))
+    units = units if isinstance(units, str) else ""
+    subject = (phrase.replace(" (log scale)", "") if phrase and not template
+               else str(attrs.get("label", attrs.get("long_name", name))))
+    if value is None or not np.isfinite(value):
+        return f"{subject}: no data"
+    if template:
+        return phrase.format(value=value)
+    if attrs.get("kind") == "flag" or name.endswith("__imputed"):
+        what = subject.replace(" carried forward from an earlier period", "")
+        return (f"{what}: no new data, last value carried forward" if value >= 0.5
+                else f"{what}: up to date")
+    if name.endswith(("__seen", "__ongoing")):
+        return subject if value >= 0.5 else "not: " + subject
+    if name.endswith("__since"):
+        return _since(name, phrase, value)
+    if "relative to its usual level" in phrase:
+        return f"{phrase.split(' relative to')[0]} is {value:.1f}× its usual level"
+    if units.startswith("log(1 + "):
+        return f"{subject} is {np.expm1(value):,.0f} {units[len('log(1 + '):-1]}"
+    # Units naming a scale ("score 0-100", "tier 1-3") read best in brackets; "-" is no unit.
+    unit_text = (f" ({units})" if re.search(r"\d", units)
+                 else f" {units}" if units and units != "-" else "")
+    return f"{subject} is {value:,.4g}{unit_text}"
+
+
+def _since(name: str, phrase: str, value: float) -> str:
+    """Time since the latest onset, in the panel's step (the phrase starts "months since" or
+    "years since"); at its cap ("at most <cap>" in the phrase) no onset in that time."""
+    base = name.split("__")[0]
+    kind = (base[len("crisis_"):] if base.startswith("crisis_") else base).replace("_", " ")
+    unit = "years" if phrase.startswith("years") else "months"
+    cap = re.search(r"at most (\d+)", phrase)
+    if cap and value >= float(cap.group(1)):
+        years = int(cap.group(1)) // (1 if unit == "years" else 12)
+        return f"no {kind} began in the last {years} years"
+    return f"{value:.0f} {unit} since the latest {kind} began"

@@ -10,8 +10,8 @@ read::
 
 from forewarn.reports._data import RISK_CLASSES, SCORE_COLUMNS, ReportData
 from forewarn.reports._exports import HXL_TAGS, spreadsheet_safe, write_exports
-from forewarn.reports._html import render_report, write_report
 from forewarn.reports._maps import FORMATS as MAP_FORMATS
+from forewarn.reports._render import render_report, write_report
 from forewarn.reports._maps import write_maps
 
 __all__ = [

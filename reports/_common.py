@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forewarn.reports._data import RISK_CLASSES, SCORE_COLUMNS, ReportData
+from forewarn.models import RISK_CLASSES, classify
+from forewarn.reports._data import SCORE_COLUMNS, ReportData
 
 #: Fill colours of the risk classes, lowest first (ColorBrewer OrRd, readable in grey print).
 CLASS_COLOURS = ("#fef0d9", "#fdcc8a", "#fc8d59", "#d7301f")
@@ -202,33 +203,6 @@ def _check_scores(scores: pd.DataFrame, data: ReportData, basis: Basis) -> list[
     return problems
 
 
-def classify(values, breaks) -> np.ndarray:
-    """Risk class of each value, as an index into RISK_CLASSES; -1 where it is NaN.
-
-    The one rule for risk classes (scores, maps, report): a class starts at its break, so with
-    breaks (0.05, 0.15, 0.30) a probability of exactly 0.05 is "medium".
-
-    Parameters
-    ----------
-    values : array-like of float
-        Probabilities [-], or index scores [0-10] in an index-only run.
-    breaks : sequence of float
-        Where "medium", "high", "very high" start, on the same scale.
-
-    Returns
-    -------
-    numpy.ndarray of int
-
-    Examples
-    --------
-    >>> classify([0.01, 0.05, 0.2, 0.9, np.nan], (0.05, 0.15, 0.30)).tolist()
-    [0, 1, 2, 3, -1]
-    """
-    v = np.asarray(values, dtype=float)
-    out = np.digitize(np.nan_to_num(v, nan=-np.inf), np.asarray(breaks, dtype=float))
-    return np.where(np.isnan(v), -1, out).astype(int)
-
-
 def class_legend(breaks, basis: Basis = PROBABILITY) -> list[str]:
     """One legend line per risk class stating its range, e.g. ``"medium: 5% to under 15%"``."""
     edges = [basis.edge(b) for b in breaks]
@@ -245,6 +219,16 @@ def pct(p) -> str:
         return "n/a"
     v = float(p) * 100
     return f"{v:.1f}%" if round(v, 1) < 10 else f"{v:.0f}%"
+
+
+def num(v, fmt="{:.1f}") -> str:
+    """A number as the report writes it (``fmt``); ``"n/a"`` when missing."""
+    return "n/a" if v is None or pd.isna(v) else fmt.format(float(v))
+
+
+def sort_key(v) -> str:
+    """A sort key for the table's script: the number, or empty for missing (sorted last)."""
+    return "" if v is None or pd.isna(v) else f"{float(v):.6g}"
 
 
 def interval(lower, upper) -> str:

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["ReportData", "SCORE_COLUMNS", "RISK_CLASSES"]
+from forewarn.models import RISK_CLASSES
 
-#: Risk classes, lowest first, and the probability at which each starts (DESIGN: ``risk_class``).
-RISK_CLASSES = ("low", "medium", "high", "very high")
+__all__ = ["ReportData", "SCORE_COLUMNS", "RISK_CLASSES"]
 
 #: Columns of the scores table (DESIGN.md "Scores"), one row per region and horizon.
 SCORE_COLUMNS = (

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from forewarn.models import band_reading
 from forewarn.reports._common import DETECTION, horizon_text
 from forewarn.reports._svg import _f, _ticks
 
@@ -261,7 +262,6 @@ def findings_context(data) -> dict | None:
             steps = c[c["since"].notna()].sort_values("since")
             never = c[c["since"].isna()]
             first, last = steps.iloc[0], steps.iloc[-1]
-            overlap = bool((steps["lower"].max() <= steps["upper"].min()))
             text = (f"After a {kind} onset the model's mean probability is "
                     f"{_p1(first.probability)} "
                     f"({_p1(first.lower)}\u2013{_p1(first.upper)}) in the onset year and "
@@ -270,8 +270,7 @@ def findings_context(data) -> dict | None:
             if len(never):
                 text += f"; with no onset ever, {_p1(never.iloc[0]['probability'])}"
             text += "."
-            text += (" The bands overlap at every step: the data show no time profile."
-                     if overlap else " The band is narrower than the change along the curve.")
+            text += " " + band_reading(steps["lower"], steps["upper"])
             onset.append({"kind": kind, "text": text,
                           "svg": since_onset_svg(c, f"Mean probability over {unit} since a "
                                                     f"{kind} onset, with its bootstrap band",

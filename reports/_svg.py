@@ -76,20 +76,26 @@ class MapFrame:
 
     def path(self, geom) -> str:
         """SVG path data of a (multi)polygon: one ``M...Z`` per ring (holes by even-odd)."""
-        parts = []
-        g = self.project(geom)
-        polys = getattr(g, "geoms", [g])
-        for poly in polys:
-            if poly.is_empty or poly.geom_type != "Polygon":
-                continue
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)[:-1]
-                pts = " ".join(f"{_f(x)} {_f(y)}" for x, y in xy)
-                parts.append(f"M{pts}Z")
-        return "".join(parts)
+        return self.paths(np.asarray([geom], dtype=object))[0]
+
+    def paths(self, geoms) -> list[str]:
+        """:meth:`path` of each geometry, projected all at once."""
+        return [_path_data(g) for g in self.project(np.asarray(geoms, dtype=object))]
 
 
-def map_svg(regions, outlines, states: dict, title: str) -> Markup:
+def _path_data(g) -> str:
+    parts = []
+    for poly in getattr(g, "geoms", [g]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:-1]
+            pts = " ".join(f"{_f(x)} {_f(y)}" for x, y in xy)
+            parts.append(f"M{pts}Z")
+    return "".join(parts)
+
+
+def map_svg(regions, outlines, states: dict, title: str, names=()) -> Markup:
     """The region map: one focusable path per region, parent outlines and parent names on top.
 
     Parameters
@@ -97,12 +103,15 @@ def map_svg(regions, outlines, states: dict, title: str) -> Markup:
     regions : geopandas.GeoDataFrame
         Indexed by region_id, EPSG:4326 (or any lon/lat CRS).
     outlines : geopandas.GeoDataFrame or None
-        Parent regions, indexed by id, with ``name`` and ``geometry``.
+        Parent regions, indexed by id, with ``geometry``.
     states : dict
         region_id -> ``(class_index, low_reliability, aria_label)`` for the horizon shown first;
         a class index of -1 means "no score".
     title : str
         Accessible name of the map.
+    names : sequence of (str, float, float)
+        Parent names and where the centre of each one's baseline goes
+        (``forewarn.reports._layout.svg_names``). [SVG units]
     """
     frame = MapFrame(regions.total_bounds)
     out = [f'<svg class="map" id="fw-map" viewBox="0 0 {MAP_WIDTH} {_f(frame.height)}" '
@@ -112,19 +121,18 @@ def map_svg(regions, outlines, states: dict, title: str) -> Markup:
         out.append(_hatch(f"fw-h{i}", colour))
     out.append(_hatch("fw-hn", "#d9d9d9"))
     out.append("</defs><g class=\"regions\">")
-    for rid, geom in regions.geometry.items():
-        cls, low, label = states.get(rid, (-1, False, f"{regions.at[rid, 'name']}: no score"))
+    paths = frame.paths(regions.geometry.to_numpy())
+    for rid, name, d in zip(regions.index, regions["name"], paths):
+        cls, low, label = states.get(rid, (-1, False, f"{name}: no score"))
         css = f"rg c{cls if cls >= 0 else 'n'}{' low' if low else ''}"
         out.append(f'<path{_attrs(class_=css, data_id=rid, tabindex="0", role="button")}'
-                   f'{_attrs(aria_label=label)} d="{frame.path(geom)}"/>')
+                   f'{_attrs(aria_label=label)} d="{d}"/>')
     out.append("</g>")
     if outlines is not None and len(outlines):
         out.append('<g class="outlines" aria-hidden="true">')
-        out += [f'<path d="{frame.path(g)}"/>' for g in outlines.geometry]
+        out += [f'<path d="{d}"/>' for d in frame.paths(outlines.geometry.to_numpy())]
         out.append('</g><g class="outline-names" aria-hidden="true">')
-        for name, geom in zip(outlines["name"], outlines.geometry):
-            pt = frame.project(geom.representative_point())
-            out.append(f'<text x="{_f(pt.x)}" y="{_f(pt.y)}">{escape(name)}</text>')
+        out += [f'<text x="{_f(x)}" y="{_f(y)}">{escape(name)}</text>' for name, x, y in names]
         out.append("</g>")
     out.append("</svg>")
     return Markup("".join(out))

@@ -16,8 +16,10 @@ from .conftest import NASTY, NASTY_ID, UNSCORED_ID, WORLD_PARENTS, build_report_
 
 from forewarn.reports import ReportData, render_report, write_report
 from forewarn.reports._common import with_article
-from forewarn.reports._html import (_change_text, _features, _label, _map_names, _model_card,
-                                   _shapes)
+from forewarn.reports._cards import change_text
+from forewarn.reports._feature_labels import feature_table, label
+from forewarn.reports._layout import svg_names
+from forewarn.reports._method import _shapes, model_card_items
 from forewarn.reports._svg import MapFrame
 
 SECTIONS = ("summary", "map", "ranking", "regions", "method")
@@ -328,15 +330,21 @@ def test_report_map_of_many_small_regions_is_drawn_fine(world_html, report_html)
     assert _outline_names(report_html) == ["Quipoland", "Nutomorova", "Banneneea"]
 
 
-def test_report_map_names_the_largest_parent_where_names_would_collide():
+def test_report_map_names_the_largest_parent_first_and_moves_a_colliding_name():
     lines = gpd.GeoDataFrame(
         {"name": ["Alphabet Soup Region", "Beta", "Speck", "Corner"]},
         geometry=[shapely.box(10, 10, 20, 20), shapely.box(20, 10, 21, 20),
                   shapely.box(30, 30, 30.2, 30.2), shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
-    # Beta's name would cover the end of Alpha's, Speck is smaller than half a letter and
-    # Corner's name would leave the map.
-    names = _map_names(lines, MapFrame((0, 0, 40, 40)), 20.0)
-    assert names == ["Alphabet Soup Region", "", "", ""]
+    frame = MapFrame((0, 0, 40, 40))
+    # Beta's name at its centre would cover the end of Alpha's: it moves one line up (20 * 0.8
+    # + 2 above the baseline, 20 * 0.25 + 2 below), still inside Beta. Speck is smaller than
+    # half a letter; Corner's name would leave the map, and moved right its centre would leave
+    # Corner.
+    names = svg_names(lines, frame, 20.0)
+    alpha, beta = (frame.project(shapely.Point(x, 15)) for x in (15, 20.5))
+    assert [n for n, *_ in names] == ["Alphabet Soup Region", "Beta"]
+    assert names[0][1:] == pytest.approx((alpha.x, alpha.y))
+    assert names[1][1:] == pytest.approx((beta.x, beta.y - 25))
 
 
 def test_grid_cells_too_small_to_outline_are_drawn_without_borders(report_data):
@@ -353,11 +361,11 @@ def test_grid_cells_too_small_to_outline_are_drawn_without_borders(report_data):
 
 
 def test_map_lines_vanish_for_regions_too_small_to_outline():
-    from forewarn.reports._maps import _lw, _outline_lw
+    from forewarn.reports._slides import lw, outline_lw
 
-    assert _lw(-1.0, 0.2, 0.7) == 0.0          # region edges: none
-    assert _outline_lw(-1.0, 0.5, 2.2) == 0.5  # parent borders: thin, kept
-    assert _lw(1.0, 0.2, 0.7) == 0.7 and _outline_lw(0.5, 0.5, 2.5) == 1.5
+    assert lw(-1.0, 0.2, 0.7) == 0.0          # region edges: none
+    assert outline_lw(-1.0, 0.5, 2.2) == 0.5  # parent borders: thin, kept
+    assert lw(1.0, 0.2, 0.7) == 0.7 and outline_lw(0.5, 0.5, 2.5) == 1.5
 
 
 def test_detection_card_and_held_capacity(report_data):
@@ -405,13 +413,14 @@ def test_feature_labels_are_words_not_ids(report_data):
     text = " ".join(parse(html).text)
     assert "crisis_conflict__since" not in text
     assert "Time since the latest conflict began" in text
-    shapes = _shapes(data, _features(data))
+    shapes = _shapes(data, feature_table(data.features))
     shown = [t["title"] for t in shapes["shown"]]
     folded = [t["title"] for t in shapes["folded"]]
     assert "State capacity: value carried forward" not in shown
     assert shown.count("State capacity") == 1
     assert "State capacity: value carried forward" in folded
-    assert _label(_features(data), "displaced__splag") == "Displaced in neighbouring regions"
+    assert label(feature_table(data.features), "displaced__splag") == \
+        "Displaced in neighbouring regions"
 
 
 def test_a_change_below_the_precision_shown_is_called_hardly_changed(report_data):
@@ -421,7 +430,7 @@ def test_a_change_below_the_precision_shown_is_called_hardly_changed(report_data
                            "contribution": [0.20, -0.197, 0.0]})
     data = dataclasses.replace(report_data, change=change)
     row = pd.Series({"change": 0.0001, "probability": 0.3})
-    lines = " ".join(_change_text(data, rid, 3, row, _features(data), None)["lines"])
+    lines = " ".join(change_text(data, rid, 3, row, feature_table(data.features), None)["lines"])
     assert "by 0.00" not in lines
     assert "New data hardly changed the score (less than 0.01 log-odds)" in lines
     assert "the largest moves were Poverty rate (+0.20), State capacity (-0.20)" in lines
@@ -435,7 +444,7 @@ def test_the_model_card_is_rendered_in_words_not_as_a_python_dict(report_data):
             "features": ["state_capacity", "crisis_conflict__since"], "metrics": {},
             "sha256": ""}
     data = _with_raw_features(report_data)
-    items = dict(_model_card(card, _features(data)))
+    items = dict(model_card_items(card, feature_table(data.features)))
     flat = json.dumps(list(items.values()))
     assert "{" not in flat and "'" not in flat
     assert items["params"] == [

@@ -16,7 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
 from forewarn.reports import _maps, render_report, write_maps
-from forewarn.reports._common import CAVEAT, class_legend, classify, source_line
+from forewarn.reports._common import CAVEAT, class_legend, source_line
+from forewarn.reports._slides import RC
 
 from .conftest import WORLD_PARENTS, build_report_data
 
@@ -63,10 +64,8 @@ def test_unknown_format_is_refused(one_horizon, tmp_path):
         write_maps(one_horizon, tmp_path, formats=("png", "jpg"))
 
 
-def test_classes_start_at_their_break():
+def test_class_legend_states_where_each_class_starts():
     breaks = (0.05, 0.15, 0.30)
-    got = classify([0.0, 0.0499, 0.05, 0.1499, 0.15, 0.3, 0.95, np.nan], breaks)
-    assert got.tolist() == [0, 0, 1, 1, 2, 3, 3, -1]
     assert class_legend(breaks) == ["low: under 5%", "medium: 5% to under 15%",
                                     "high: 15% to under 30%", "very high: 30% or more"]
 
@@ -81,7 +80,7 @@ def test_regions_without_parents_get_the_area_and_change_maps(one_horizon, tmp_p
 
 def _first_map(data):
     """The whole-area risk map of the first horizon, as write_maps builds it, drawn once."""
-    with matplotlib.rc_context(_maps._RC):
+    with matplotlib.rc_context(RC):
         _, fig = next(_maps._figures(data))
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
@@ -227,7 +226,7 @@ def test_a_far_off_island_does_not_drag_a_parent_map(one_horizon):
     island["geometry"] = [shapely.Point(island_at).buffer(0.002 * (x1 - x0))]
     regions = pd.concat([regions, island])
     data = dataclasses.replace(one_horizon, regions=regions)
-    with matplotlib.rc_context(_maps._RC):
+    with matplotlib.rc_context(RC):
         fig = dict(_maps._figures(data))["risk_3m_XA"]
     ax = fig.axes[0]
     assert ax.get_ylim()[0] > island_at[1]

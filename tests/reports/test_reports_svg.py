@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
 from forewarn.reports._common import interval, pct, points
-from forewarn.reports._html import _enough, _peak
 from forewarn.reports._svg import MapFrame, drivers_svg, history_svg
 
 
@@ -46,43 +44,6 @@ def test_numbers_read_plainly():
     assert interval(0.05, 0.2) == "5.0% to 20%" and interval(np.nan, 0.2) == "not available"
     assert [points(v) for v in (0.031, -0.004, 0.0, np.nan)] == ["+3.1 pp", "\u22120.4 pp",
                                                                   "\u00b10.0 pp", "\u2014"]
-
-
-def _curve(x, y):
-    return pd.DataFrame({"x": x, "contribution": y})
-
-
-def test_peak_wording_follows_the_curve_shape():
-    x = np.linspace(0, 60, 61)
-    assert "highest right at the onset" in _peak(_curve(x, np.exp(-x / 10)))[1]
-    assert "keeps rising" in _peak(_curve(x, x / 60))[1]
-    mark, text = _peak(_curve(x, (x / 8) * np.exp(1 - x / 8)))
-    assert mark[0] == 8 and "about 8 months after a conflict begins" in text
-    assert "no change of risk" in _peak(_curve(x, np.zeros_like(x)))[1]
-
-
-def test_enough_wording_follows_the_curve_shape():
-    x = np.linspace(0, 100, 101)
-    assert "higher state capacity goes with a higher score" in _enough(_curve(x, x / 100))[1]
-    assert "straight line" in _enough(_curve(x, -x / 100))[1]
-    mark, text = _enough(_curve(x, np.exp(-x / 10)))
-    assert mark[0] == 24 and "by a score of about 24" in text  # exp(-x/10) <= 0.1 from x = 23.03
-
-
-def test_a_flat_capacity_line_never_reads_as_no_link():
-    x = np.linspace(0, 100, 101)
-    flat = _curve(x, np.zeros_like(x))
-    held = _enough(flat, held=True)[1]
-    assert "flat because the model's constraint" in held
-    assert "does not show that capacity has no link with risk." in held
-    two_part = _enough(flat, held=True, two_part=True)[1]
-    assert "even with detection modelled apart, the recorded surges could not separate" \
-        in two_part
-    free = _enough(flat)[1]
-    assert "no link between state capacity and recorded surges" in free
-    assert "does not show that capacity has no link with the risk itself" in free
-    for text in (held, two_part, free):
-        assert "no link between state capacity and risk" not in text
 
 
 def test_driver_labels_wrap_instead_of_being_cut_off():
