@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 
+from forewarn._threads import usable_cores
 from forewarn.errors import InputError, Problem
 
 __all__ = ["dask_flow_options", "cluster_kwargs", "check_address"]
 
 
 def cluster_kwargs(n_workers: int | None = None) -> dict:
-    """A LocalCluster of one single-threaded worker per core (numpy releases the GIL)."""
-    n = n_workers or os.cpu_count() or 1
+    """A LocalCluster of one single-threaded worker process per usable core
+    (:func:`forewarn._threads.usable_cores`); each unit of work on a worker then runs one
+    OpenMP/BLAS thread (``FOREWARN_THREADS=1`` in the workers' environment) and OpenMP waits
+    passively, so the workers do not fight over the cores."""
+    n = n_workers or usable_cores()
     return {"n_workers": n, "threads_per_worker": 1, "processes": True,
-            "dashboard_address": None}
+            "dashboard_address": None,
+            "env": {"FOREWARN_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}}
 
 
 def dask_flow_options(dask: str) -> dict:
