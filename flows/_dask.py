@@ -22,11 +22,13 @@ def cluster_kwargs(n_workers: int | None = None) -> dict:
 
 
 def dask_flow_options(dask: str) -> dict:
-    """Prefect flow options that put the flow's tasks on Dask (``prefect-dask``).
+    """Prefect flow options that give the flow a Dask cluster (``prefect-dask``'s runner).
 
-    ``"local"`` starts a LocalCluster for the run and closes it after; ``tcp://host:port``
-    connects to a running scheduler. Inside the tasks, dask-backed xarray computations use the
-    same cluster (the worker client becomes the default scheduler).
+    ``"local"`` starts a LocalCluster for the run (when the first stage asks for it) and closes
+    it after; ``tcp://host:port`` connects to a running scheduler and leaves it running. The
+    stages reach the cluster through :func:`forewarn.flows._cluster.current_cluster`: the
+    panel and features are computed by its workers, and training and scoring send their units
+    of work to it.
     """
     from prefect_dask import DaskTaskRunner
 

@@ -182,7 +182,7 @@ def _train_cached(project, prepared, horizons, model_spec, feature_spec, cache_d
         refits = getattr(model_spec, model_spec.kind, {}).get("n_bootstrap")
         progress.say(f"      training the {model_spec.kind} model and "
                      f"{refits if refits is not None else 'its'} bootstrap refits for "
-                     f"{_horizons_text(todo)} {_where(cluster, len(todo))} ...")
+                     f"{_horizons_text(todo)} {_where(cluster)} ...")
         t0 = time.perf_counter()
         trained.update(train_horizons(project, prepared, list(todo), model_spec, cluster))
         for h, (folder, key) in todo.items():
@@ -202,7 +202,7 @@ def _horizons_text(horizons) -> str:
         ("s" if len(horizons) > 1 else "")
 
 
-def _where(cluster, units) -> str:
+def _where(cluster) -> str:
     """Where units run, in words (for the progress lines)."""
     if cluster.client is None:
         return "in this process"

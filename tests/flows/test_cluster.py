@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import shutil
 import socket
@@ -53,6 +54,21 @@ def test_map_keeps_order_and_records_the_worker_of_every_unit(client):
     assert here.map(int, ["11"], label=lambda x: f"x={x}", base=3) == [4]
     assert here.ran_on == [("x=11", f"in process {os.getpid()} on {socket.gethostname()}")]
     assert where() == here.ran_on[0][1]
+
+
+def test_each_worker_runs_a_unit_on_one_thread(client, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from forewarn._threads import usable_cores
+    from forewarn.flows._cluster import unit_threads
+
+    # LocalCluster workers get FOREWARN_THREADS=1: one OpenMP/BLAS thread per unit
+    assert set(client.run(unit_threads).values()) == {1}
+    monkeypatch.delenv("FOREWARN_THREADS", raising=False)
+    assert unit_threads() == usable_cores()  # in this process: every usable core
+    # what the thread pools (BLAS, OpenMP) of a unit running on a worker are capped at
+    pools = Cluster(client).map(operator.call, [threadpool_info])[0]
+    assert pools and {pool["num_threads"] for pool in pools} == {1}, pools
 
 
 @pytest.mark.parametrize("make", [
@@ -120,6 +136,10 @@ def test_local_cluster_trains_and_scores_on_its_workers(grid, plain, tmp_path, m
     monkeypatch.setenv("FOREWARN_THREADS", "2")  # a LocalCluster of 2 workers on any machine
     result = run(grid, out=tmp_path, dask="local", quiet=True)
     _same(result, plain)
+    # The run's Zarr store is gone; the small grid's features were loaded before that.
+    assert not list((tmp_path / ".cache").glob("prepared-*"))
+    assert result.prepared.features["displaced"].chunks is None
+    assert float(result.prepared.features["displaced"].sum()) > 0
     units = dict(result.ran_on)
     assert {"train 6-month model", "train 12-month model"} <= set(units)
     assert sum(u.startswith("score 6-month") for u in units) == 4  # two chunks per worker
@@ -127,6 +147,21 @@ def test_local_cluster_trains_and_scores_on_its_workers(grid, plain, tmp_path, m
     assert all(p.startswith("tcp://127.0.0.1:") for p in places), places
     assert len(places) == 2  # both workers did some of it
     assert all(p.startswith("in process") for _, p in plain.ran_on)
+
+
+def test_more_workers_than_horizons_spread_each_fit(grid, plain, tmp_path, monkeypatch):
+    """3 workers, 2 horizons: each horizon's fit sends its folds and refits to the cluster
+    from its worker (worker_client), and the numbers stay the same."""
+    from forewarn.flows import run
+
+    monkeypatch.setenv("FOREWARN_THREADS", "3")
+    result = run(grid, out=tmp_path, dask="local", quiet=True)
+    _same(result, plain)
+    fits = [p for u, p in result.ran_on if u.startswith("fit unit")]
+    # per horizon: the 3 selection folds, then the final fit and the 3 bootstrap refits
+    assert len(fits) == 2 * (3 + 4)
+    assert all(p.startswith("tcp://127.0.0.1:") for p in fits)
+    assert len(set(fits)) >= 2
 
 
 @pytest.fixture
