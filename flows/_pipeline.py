@@ -29,6 +29,7 @@ from forewarn.features import (
     panel_age_dense,
     write_cube,
 )
+from forewarn.flows._cluster import Cluster, current_cluster, fit_units_on
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
 from forewarn.index import INDEX_CLASS_BREAKS
@@ -40,6 +41,7 @@ __all__ = [
     "compute_index_at_origin",
     "outcome_known_until",
     "train",
+    "train_horizons",
     "forecast_scores",
     "risk_class",
     "feature_table",
@@ -92,7 +94,8 @@ def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
     """Build the panel as of ``as_of`` and the features from it (nothing later is visible).
 
     With ``chunks``, the panel is dask-backed (that many regions per chunk) and the features are
-    computed on the active dask scheduler: the results are identical. They are then loaded into
+    computed on the running flow's Dask cluster (else dask's default scheduler): the results
+    are identical. They are then loaded into
     memory, or, with ``store`` (a folder that does not exist yet), written there as Zarr chunk
     by chunk and reopened lazily, so nothing the size of a grid is held in one process or sent
     between Dask workers.
@@ -119,11 +122,13 @@ def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
             s for s in spec.spatial_lag if not s.startswith("crisis_"))})
     features = build_features(panel, project.catalogue, events, project.regions, spec, age=age,
                               cache_dir=cache_dir)
-    if store is not None:
-        panel, age, features = (_through_zarr(ds, Path(store) / name) for ds, name in
-                                ((panel, "panel"), (age, "age"), (features, "features")))
-    elif chunks or project.cube is not None:
-        panel, age, features = panel.compute(), age.compute(), features.compute()
+    # In a flow on Dask, the chunks are computed (and written) by the cluster's workers.
+    with current_cluster().as_current():
+        if store is not None:
+            panel, age, features = (_through_zarr(ds, Path(store) / name) for ds, name in
+                                    ((panel, "panel"), (age, "age"), (features, "features")))
+        elif chunks or project.cube is not None:
+            panel, age, features = panel.compute(), age.compute(), features.compute()
     return Prepared(as_of, origin_of(as_of, config.frequency), panel, age, features)
 
 
@@ -222,6 +227,8 @@ class Trained:
     #: because their outcome is unknown (no row with ``outcome_missing = "unknown"``, or too
     #: little history for the surge rule). [rows]
     n_unknown: int = 0
+    #: ``(unit, where it ran)`` for the units of its fit sent to a cluster (empty otherwise).
+    ran_on: list = field(default_factory=list)
 
 
 def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelSpec,
@@ -262,6 +269,38 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
                 prepared.features, project.catalogue).items() if name in X_train.columns}),
             X_train, y)
     return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
+
+
+def train_horizons(project: Project, prepared: Prepared, horizons, model_spec: ModelSpec,
+                   cluster: Cluster | None = None) -> dict[int, Trained]:
+    """:func:`train` for every horizon, each horizon one unit of work on ``cluster``.
+
+    When the cluster has more workers than there are horizons, each fit spreads its own units
+    (folds, final fit, bootstrap refits; :mod:`forewarn.models._units`) over the workers too.
+    Every unit's seed is fixed before it runs, so the models are those of a plain run.
+    """
+    cluster = cluster or Cluster()
+    horizons = list(horizons)
+    fan_out = cluster.client is not None and cluster.workers > len(horizons)
+    fitted = cluster.map(_train_unit, horizons, label=lambda h: f"train {h}-month model",
+                         project=project, prepared=prepared, model_spec=model_spec,
+                         fan_out=fan_out)
+    return dict(zip(horizons, fitted))
+
+
+def _train_unit(horizon, project, prepared, model_spec, fan_out=False) -> Trained:
+    """One horizon's model; with ``fan_out`` (on a Dask worker) its fit's units go to the
+    cluster through the worker's client, which leaves the worker's thread to them meanwhile."""
+    if not fan_out:
+        return train(project, prepared, horizon, model_spec, project.config.seed)
+    from distributed import worker_client
+
+    with worker_client() as client:
+        cluster = Cluster(client)
+        with fit_units_on(cluster):
+            trained = train(project, prepared, horizon, model_spec, project.config.seed)
+    trained.ran_on = cluster.ran_on
+    return trained
 
 
 def horizon_steps(horizon_months: int, frequency: str) -> int:
@@ -319,7 +358,7 @@ def _long_explanations(contributions, X, horizon) -> pd.DataFrame:
 
 def forecast_scores(project: Project, prepared: Prepared, trained: Trained, index: pd.DataFrame,
                     model_spec: ModelSpec, feature_meta: pd.DataFrame,
-                    history_months: int = 60) -> Forecast:
+                    history_months: int = 60, cluster: Cluster | None = None) -> Forecast:
     """Score every region at the origin: probability, interval, class, drivers, explanations.
 
     ``index`` holds ``index_score, reliability, low_reliability`` by region (from the index).
@@ -328,21 +367,25 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
     ``detection_probability`` (the chance a surge there is detected, with its interval) and
     ``observed_probability`` (their product, the chance of a detected surge: what the outcome
     records) are added, and the detection part is explained in ``detection_explanations``.
-    """
-    from forewarn.models import explain, explained_margin, top_drivers
 
+    With a ``cluster``, the regions are scored and explained in chunks, one unit of work each
+    (two per worker); every region's numbers are computed alone, so the tables are the same.
+    """
+    cluster = cluster or Cluster()
     model, X = trained.model, trained.X_origin
-    two_part = _is_two_part(model)
-    margin = explained_margin(model, X)
+    n_chunks = min(len(X), 2 * cluster.workers) if cluster.client is not None else 1
+    edges = np.linspace(0, len(X), max(1, n_chunks) + 1).astype(int)
+    chunks = cluster.map(_score_chunk, [X.iloc[a:b] for a, b in zip(edges[:-1], edges[1:])],
+                         label=lambda x: f"score {trained.horizon}-month, regions "
+                                         f"{_region(x, 0)} to {_region(x, -1)}",
+                         model=model, prepared=prepared, meta=feature_meta.to_dict("index"),
+                         n_drivers=model_spec.drivers, history_months=history_months)
+    part = {key: [c[key] for c in chunks] for key in chunks[0]}
+    margin, lower, upper = (np.concatenate(part[k]) for k in ("margin", "lower", "upper"))
+    contributions = pd.concat(part["contributions"])
     probability = expit(margin)
-    lower, upper = model.predict_interval(X, "risk") if two_part else model.predict_interval(X)
-    contributions, base = explain(model, X)
     regions = X.index.get_level_values("region")
-    meta = feature_meta.to_dict("index")
-    drivers = top_drivers(contributions, X, meta, n=model_spec.drivers)
-    drivers = drivers.rename(columns={"side": "direction"}).rename(columns={"region": "region_id"})
-    drivers = drivers.drop(columns=[c for c in ("time",) if c in drivers]).assign(
-        horizon=trained.horizon)
+    drivers = pd.concat(part["drivers"], ignore_index=True).assign(horizon=trained.horizon)
     joined = {side: drivers[drivers["direction"] == side].groupby("region_id")["text"]
               .agg("; ".join) for side in ("up", "down")}
     info = project.regions.reindex(regions)
@@ -366,28 +409,58 @@ def forecast_scores(project: Project, prepared: Prepared, trained: Trained, inde
         "drivers_down": joined["down"].reindex(regions).fillna("").to_numpy(dtype=object),
     })
     explanations = _long_explanations(contributions, X, trained.horizon)
-    history = _history(prepared, trained, history_months)
-    forecast = Forecast(trained.horizon, scores, explanations, base, drivers, history)
-    if two_part:
-        detection, detection_base = explain(model, X, "detection")
-        d_lower, d_upper = model.predict_interval(X, "detection")
-        scores["detection_probability"] = model.predict_part(X, "detection")
-        scores["detection_lower"], scores["detection_upper"] = d_lower, d_upper
-        scores["observed_probability"] = model.predict_part(X, "observed")
-        forecast.detection_explanations = _long_explanations(detection, X, trained.horizon)
-        forecast.detection_base_value = detection_base
+    history = pd.concat(part["history"], ignore_index=True).assign(horizon=trained.horizon)
+    history = history[["region_id", "horizon", "time", "probability"]]
+    forecast = Forecast(trained.horizon, scores, explanations, part["base"][0], drivers, history)
+    if _is_two_part(model):
+        for key in ("detection_probability", "detection_lower", "detection_upper",
+                    "observed_probability"):
+            scores[key] = np.concatenate(part[key])
+        forecast.detection_explanations = _long_explanations(
+            pd.concat(part["detection"]), X, trained.horizon)
+        forecast.detection_base_value = part["detection_base"][0]
     return forecast
 
 
-def _history(prepared, trained, months) -> pd.DataFrame:
-    """The model's probabilities at past months (for the risk-over-time chart on region cards)."""
+def _region(X, i) -> str:
+    return str(X.index.get_level_values("region")[i])
+
+
+def _score_chunk(X, model, prepared, meta, n_drivers, history_months) -> dict:
+    """The per-region numbers of one chunk of regions (rows of ``X``): margin, interval,
+    contributions, drivers, the probability over recent months (and the detection part)."""
+    from forewarn.models import explain, explained_margin, top_drivers
+
+    two_part = _is_two_part(model)
+    lower, upper = model.predict_interval(X, "risk") if two_part else model.predict_interval(X)
+    contributions, base = explain(model, X)
+    drivers = top_drivers(contributions, X, meta, n=n_drivers)
+    drivers = drivers.rename(columns={"side": "direction"}).rename(columns={"region": "region_id"})
+    out = {"margin": explained_margin(model, X), "lower": lower, "upper": upper,
+           "contributions": contributions, "base": base,
+           "drivers": drivers.drop(columns=[c for c in ("time",) if c in drivers]),
+           "history": _history(prepared, model, X, history_months)}
+    if two_part:
+        out["detection"], out["detection_base"] = explain(model, X, "detection")
+        out["detection_lower"], out["detection_upper"] = model.predict_interval(X, "detection")
+        out["detection_probability"] = model.predict_part(X, "detection")
+        out["observed_probability"] = model.predict_part(X, "observed")
+    return out
+
+
+def _history(prepared, model, X, months) -> pd.DataFrame:
+    """The model's probabilities at past months of the regions of ``X`` (for the risk-over-time
+    chart on region cards); ``horizon`` is added by the caller."""
     times = pd.DatetimeIndex(prepared.features["time"].values)
     recent = times[times <= prepared.origin][-months:]
-    table = (prepared.features.sel(time=recent).reset_coords(drop=True)
-             .to_dataframe(["region", "time"]))[list(trained.X_origin.columns)]
-    p = published_probability(trained.model, table)
+    regions = X.index.get_level_values("region")
+    features = prepared.features[list(X.columns)]
+    if len(regions) < features.sizes["region"]:
+        features = features.sel(region=np.asarray(regions))
+    table = (features.sel(time=recent).reset_coords(drop=True)
+             .to_dataframe(["region", "time"]))[list(X.columns)]
+    p = published_probability(model, table)
     return pd.DataFrame({"region_id": table.index.get_level_values("region"),
-                         "horizon": trained.horizon,
                          "time": table.index.get_level_values("time"), "probability": p})
 
 

@@ -28,7 +28,9 @@ from forewarn.flows._pipeline import (
     model_dir,
     prepare,
     train,
+    train_horizons,
 )
+from forewarn.flows._cluster import current_cluster
 from forewarn.flows._project import Project, input_hashes
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
 from forewarn.reports import spreadsheet_safe
@@ -105,6 +107,8 @@ class RunResult:
     #: A detection-aware model's detection part: explanations and base value per horizon.
     detection_explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
     detection_base_values: dict = field(default_factory=dict)
+    #: ``(unit of work, where it ran)``: a Dask worker's address, or this process.
+    ran_on: list = field(default_factory=list)
 
 
 def cache_key(config: Config, as_of, parts: dict) -> str:
@@ -123,46 +127,86 @@ def _version(package):
         return None
 
 
-def _train_cached(project, prepared, horizon, model_spec, feature_spec, cache_dir, progress):
-    """Train one horizon's model, or load it when the same inputs trained it before.
+def _model_cache(project, prepared, horizon, model_spec, feature_spec, cache_dir):
+    """The cache folder of one horizon's model (None without a cache) and its content key.
 
     The cache is keyed on content (input file hashes, as-of date, specs, package versions), so a
     run that crashed after training one horizon does not train it again. Models are stored with
     skops and loaded with an explicit list of trusted types, never with pickle.
     """
-    from forewarn.models import load_model, make_model_card, save_model
-
     key = cache_key(project.config, prepared.as_of, {
         "stage": "train", "horizon": horizon, "features": feature_spec.to_dict(),
         "model": {k: v for k, v in asdict(model_spec).items()
                   if k in ("kind", "additive", "elastic_net", "detection_aware", "target_rule",
                            "surge_factor", "surge_min_excess", "surge_history_months",
                            "train_every")}})
-    folder = Path(cache_dir) / "models" / key if cache_dir else None
-    if folder is not None and (folder / "model.skops").is_file():
-        try:
-            recorded = (folder / _KEY_FILE).read_text(encoding="utf-8").strip() \
-                if (folder / _KEY_FILE).is_file() else "none"
-            if recorded != key:  # a moved or swapped entry must never stand in for this one
-                raise InputError(Problem(folder, f"records the key {recorded[:40]!r}, not "
-                                         f"{key!r}"))
-            model, _ = load_model(folder)
-            trained = train(project, prepared, horizon, model_spec, project.config.seed,
-                            fit=False)
-            trained.model = model
-            progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
-            return trained
-        except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
-            progress.say(f"      cache entry {folder.name} unusable ({exc}); training again")
-    refits = getattr(model_spec, model_spec.kind, {}).get("n_bootstrap")
-    progress.say(f"      {horizon}-month horizon: training the {model_spec.kind} model and "
-                 f"{refits if refits is not None else 'its'} bootstrap refits ...")
-    trained = train(project, prepared, horizon, model_spec, project.config.seed)
-    if folder is not None:
-        card = make_model_card(trained.model, trained.X_train, trained.y_train)
-        save_model(trained.model, folder, card)
-        (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
+    return (Path(cache_dir) / "models" / key if cache_dir else None), key
+
+
+def _from_cache(project, prepared, horizon, model_spec, folder, key, progress):
+    """The horizon's model from its cache folder, or None when there is none (or it is
+    damaged: then it is trained again)."""
+    from forewarn.models import load_model
+
+    if folder is None or not (folder / "model.skops").is_file():
+        return None
+    try:
+        recorded = (folder / _KEY_FILE).read_text(encoding="utf-8").strip() \
+            if (folder / _KEY_FILE).is_file() else "none"
+        if recorded != key:  # a moved or swapped entry must never stand in for this one
+            raise InputError(Problem(folder, f"records the key {recorded[:40]!r}, not "
+                                     f"{key!r}"))
+        model, _ = load_model(folder)
+        trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
+        trained.model = model
+        progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
+        return trained
+    except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
+        progress.say(f"      cache entry {folder.name} unusable ({exc}); training again")
+        return None
+
+
+def _train_cached(project, prepared, horizons, model_spec, feature_spec, cache_dir, progress,
+                  cluster):
+    """Every horizon's model: from the cache where the same inputs trained it before, the
+    others trained as units of work on ``cluster`` and then cached."""
+    from forewarn.models import make_model_card, save_model
+
+    trained, todo = {}, {}
+    for h in horizons:
+        folder, key = _model_cache(project, prepared, h, model_spec, feature_spec, cache_dir)
+        trained[h] = _from_cache(project, prepared, h, model_spec, folder, key, progress)
+        if trained[h] is None:
+            todo[h] = folder, key
+    if todo:
+        refits = getattr(model_spec, model_spec.kind, {}).get("n_bootstrap")
+        progress.say(f"      training the {model_spec.kind} model and "
+                     f"{refits if refits is not None else 'its'} bootstrap refits for "
+                     f"{_horizons_text(todo)} {_where(cluster)} ...")
+        t0 = time.perf_counter()
+        trained.update(train_horizons(project, prepared, list(todo), model_spec, cluster))
+        for h, (folder, key) in todo.items():
+            progress.say(f"      {h}-month horizon: {len(trained[h].X_train):,} training "
+                         f"rows, {trained[h].X_train.shape[1]} features"
+                         + _not_converged(trained[h].model))
+            if folder is not None:
+                card = make_model_card(trained[h].model, trained[h].X_train, trained[h].y_train)
+                save_model(trained[h].model, folder, card)
+                (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
+        progress.say(f"      trained in {time.perf_counter() - t0:.1f} s")
     return trained
+
+
+def _horizons_text(horizons) -> str:
+    return "the " + ", ".join(f"{h}" for h in horizons) + "-month horizon" + \
+        ("s" if len(horizons) > 1 else "")
+
+
+def _where(cluster) -> str:
+    """Where units run, in words (for the progress lines)."""
+    if cluster.client is None:
+        return "in this process"
+    return f"on {cluster.workers} Dask worker{'s' if cluster.workers != 1 else ''}"
 
 
 #: The file in each cached model's folder that records the key it was trained for.
@@ -200,7 +244,11 @@ def run_stages(config: Config, as_of=None, progress: Progress | None = None,
 
 def finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
                   cache_dir) -> RunResult:
-    """Index, training, scoring and explanation for a prepared origin."""
+    """Index, training, scoring and explanation for a prepared origin.
+
+    Training (per horizon) and scoring (per chunk of regions) run as units of work on the
+    running flow's Dask cluster when it has one (:mod:`forewarn.flows._cluster`)."""
+    cluster = current_cluster()
     with progress.stage(STAGES[2]) as st:
         spec, bounds, result = compute_index_at_origin(project, prepared, index_choice,
                                                       say=progress.say)
@@ -215,19 +263,13 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
         if project.outcome is None:
             st.detail = "no outcome in the config: index only, no model"
         else:
-            for h in horizons:
-                t0 = time.perf_counter()
-                trained[h] = _train_cached(project, prepared, h, model_spec, feature_spec,
-                                           cache_dir, progress)
-                progress.say(f"      {h}-month horizon: {len(trained[h].X_train):,} training "
-                             f"rows, {trained[h].X_train.shape[1]} features "
-                             f"({time.perf_counter() - t0:.1f} s)"
-                             + _not_converged(trained[h].model))
+            trained = _train_cached(project, prepared, horizons, model_spec, feature_spec,
+                                    cache_dir, progress, cluster)
             st.detail = f"{model_spec.kind} model for horizons {list(horizons)} months"
     with progress.stage(STAGES[4]) as st:
         if trained:
-            forecasts = [forecast_scores(project, prepared, trained[h], index, model_spec, meta)
-                         for h in horizons]
+            forecasts = [forecast_scores(project, prepared, trained[h], index, model_spec, meta,
+                                         cluster=cluster) for h in horizons]
             scores = pd.concat([f.scores for f in forecasts], ignore_index=True)
             explanations = pd.concat([f.explanations for f in forecasts], ignore_index=True)
             drivers = pd.concat([f.drivers for f in forecasts], ignore_index=True)
@@ -245,7 +287,8 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                      detection_explanations=(pd.concat(detection, ignore_index=True)
                                              if detection else pd.DataFrame()),
                      detection_base_values={f.horizon: f.detection_base_value for f in forecasts
-                                            if f.detection_base_value is not None})
+                                            if f.detection_base_value is not None},
+                     ran_on=cluster.ran_on + [u for t in trained.values() for u in t.ran_on])
 
 
 def _index_table(result) -> pd.DataFrame:

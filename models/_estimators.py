@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from forewarn.models._calibration import fit_platt
 from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._trees import ShapeTables, shape_tables
+from forewarn.models._units import unit_map
 from forewarn.models._validation import (
     TIME,
     ModelInputError,
@@ -121,10 +122,14 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
                 "use fewer folds (n_splits), a longer training period or calibrate=False.",
             )
         self.calibration_slope_, self.calibration_intercept_ = calibration
-        self.estimator_ = _fit(self._inner(params, random.randint(_SEED_MAX)), X, event)
-        self.bootstrap_estimators_, self.bootstrap_calibration_ = self._bootstrap(
-            params, X, event, times, regions, random
-        )
+        # The final fit (all rows, not calibrated again) and the bootstrap refits: independent
+        # units, their seeds and rows all drawn here in a fixed order.
+        final = (np.arange(len(X)), random.randint(_SEED_MAX), None)
+        draws = self._bootstrap_draws(event, times, regions, random)
+        fitted = unit_map(_refit, [final, *draws], owner=self, params=params, X=X, event=event)
+        self.estimator_ = fitted[0][0]
+        self.bootstrap_estimators_ = [model for model, _ in fitted[1:]]
+        self.bootstrap_calibration_ = np.array([c for _, c in fitted[1:]]).reshape(-1, 2)
         return self
 
     def _platt(self, valid_margin, valid_event) -> tuple[float, float] | None:
@@ -137,44 +142,40 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
         a, b = fit_platt(valid_margin, valid_event)
         return float(a), float(b)
 
-    def _calibrate_draw(self, model, X, event, times) -> tuple[float, float] | None:
-        """Platt map of one bootstrap draw from its own time-ordered folds, or None when they
-        cannot support one."""
-        if not self.calibrate:
-            return 1.0, 0.0
-        folds = _usable_folds(TimeOrderedSplit(self.n_splits, self.gap).split(X, groups=times),
-                              event)
-        return self._platt(*_out_of_fold(model, X, event, folds)) if folds else None
+    def _bootstrap_draws(self, event, times, regions, random) -> list:
+        """The region-bootstrap draws: ``(rows, seed, folds)`` for each refit.
 
-    def _bootstrap(self, params, X, event, times, regions, random):
-        """Refit the whole procedure but the hyper-parameter search on regions drawn with
-        replacement (a region's rows together): time-ordered folds, Platt scaling, final fit.
-        Draws whose folds cannot support a fit are drawn again."""
+        A refit repeats the whole procedure but the hyper-parameter search on regions drawn
+        with replacement (a region's rows together): time-ordered folds, Platt scaling, final
+        fit. Draws whose folds cannot support a fit are drawn again. The draws and their seeds
+        are all decided here, in order, before any refit runs; the refits are then independent
+        units (:func:`forewarn.models._units.unit_map`)."""
         order = np.argsort(regions, kind="stable")
         rows_of = np.split(order, np.searchsorted(regions[order], np.arange(1, regions.max() + 1)))
-        fitted, calibration = [], []
+        draws = []
         for _ in range(10 * self.n_bootstrap):
-            if len(fitted) == self.n_bootstrap:
+            if len(draws) == self.n_bootstrap:
                 break
             drawn = random.randint(len(rows_of), size=len(rows_of))
             rows = np.concatenate([rows_of[r] for r in drawn])
-            X_draw, event_draw = X[rows], event[rows]
+            event_draw = event[rows]
             if len(np.unique(event_draw)) < 2:
                 continue
-            model = self._inner(params, random.randint(_SEED_MAX))
-            draw_calibration = self._calibrate_draw(model, X_draw, event_draw, times[rows])
-            if draw_calibration is None:
-                continue
-            fitted.append(_fit(model, X_draw, event_draw))
-            calibration.append(draw_calibration)
-        if len(fitted) < self.n_bootstrap:
+            seed = random.randint(_SEED_MAX)
+            folds = _usable_folds(TimeOrderedSplit(self.n_splits, self.gap).split(
+                rows, groups=times[rows]), event_draw) if self.calibrate else None
+            if self.calibrate and not (folds and len(np.unique(np.concatenate(
+                    [event_draw[valid] for _, valid in folds]))) == 2):
+                continue  # its folds cannot support a Platt map
+            draws.append((rows, seed, folds))
+        if len(draws) < self.n_bootstrap:
             raise ModelInputError(
                 f"{type(self).__name__}.fit",
                 "most bootstrap draws of regions hold a single class in their time-ordered "
                 "folds, so the intervals cannot be estimated; add regions with events, use fewer "
                 "folds or set n_bootstrap=0.",
             )
-        return fitted, np.array(calibration).reshape(-1, 2)
+        return draws
 
     def decision_function(self, X) -> np.ndarray:
         """Calibrated margin of each row. [log-odds]"""
@@ -371,11 +372,14 @@ class ElasticNetLogit(_CalibratedAdditive):
     def _select(self, X, event, folds, random):
         seed = random.randint(_SEED_MAX)
         grid = [(float(C), float(r)) for C in self.Cs for r in self.l1_ratios]
-        losses, margins = [], []
-        for params in grid:
-            margin, valid_event = _out_of_fold(self._inner(params, seed), X, event, folds)
-            losses.append(log_loss(valid_event, expit(margin), labels=[0, 1]))
-            margins.append(margin)
+        # Every candidate on every fold: independent units of work.
+        fold_margins = unit_map(_fold_margin, [(self._inner(params, seed), fold)
+                                               for params in grid for fold in folds],
+                                X=X, event=event)
+        valid_event = np.concatenate([event[valid] for _, valid in folds])
+        margins = [np.concatenate(fold_margins[i * len(folds):(i + 1) * len(folds)])
+                   for i in range(len(grid))]
+        losses = [log_loss(valid_event, expit(margin), labels=[0, 1]) for margin in margins]
         # Ties go to the first candidate in grid order (by default the strongest penalty).
         best = int(np.argmin(losses))
         self.C_, self.l1_ratio_ = grid[best]
@@ -572,10 +576,33 @@ def _usable_folds(folds, event) -> list:
 
 
 def _out_of_fold(model, X, event, folds) -> tuple[np.ndarray, np.ndarray]:
-    """Raw margins and outcomes on the validation rows of usable folds, pooled."""
-    margins = [_fit(clone(model), X[train], event[train]).decision_function(X[valid])
-               for train, valid in folds]
+    """Raw margins and outcomes on the validation rows of usable folds, pooled (each fold's
+    fit one unit of work)."""
+    margins = unit_map(_fold_margin, [(model, fold) for fold in folds], X=X, event=event)
     return np.concatenate(margins), np.concatenate([event[valid] for _, valid in folds])
+
+
+def _fold_margin(unit, X, event) -> np.ndarray:
+    """Raw margins on a fold's validation rows of a model fitted on its training rows;
+    ``unit`` is ``(model, (train_rows, validation_rows))``."""
+    model, (train, valid) = unit
+    return _fit(clone(model), X[train], event[train]).decision_function(X[valid])
+
+
+def _refit(draw, owner, params, X, event):
+    """One bootstrap refit: ``(fitted model, (a, b))`` of the Platt map from its own folds.
+
+    ``draw`` is ``(rows, seed, folds)``; ``folds`` (positions within the drawn rows) is None
+    when ``owner`` does not calibrate."""
+    rows, seed, folds = draw
+    X_draw, event_draw = X[rows], event[rows]
+    model = owner._inner(params, seed)
+    calibration = (1.0, 0.0)
+    if folds is not None:
+        margins = [_fold_margin((model, fold), X_draw, event_draw) for fold in folds]
+        calibration = owner._platt(np.concatenate(margins),
+                                   np.concatenate([event_draw[valid] for _, valid in folds]))
+    return _fit(model, X_draw, event_draw), calibration
 
 
 def _is_real(value) -> bool:

@@ -1,4 +1,4 @@
-"""Grid projects: indicators from a Zarr cube, the flow on Dask equal to the single process."""
+"""Grid projects: indicators from a Zarr cube (the flow on Dask: tests/flows/test_cluster.py)."""
 
 from __future__ import annotations
 
@@ -49,16 +49,6 @@ def test_grid_project_runs_from_the_cube(grid_project, single_run):
                     "risk_6m_all.png"]
     manifest = (single_run.run_dir / "manifest.json").read_text()
     assert "cube.zarr" in manifest
-
-
-def test_dask_local_gives_identical_scores_and_cleans_up(grid_project, single_run, tmp_path):
-    """A 2-worker LocalCluster (the features go through a Zarr store) equals the single run."""
-    result = run(grid_project, out=tmp_path, dask="local", quiet=True)
-    pd.testing.assert_frame_equal(result.scores.reset_index(drop=True),
-                                  single_run.scores.reset_index(drop=True))
-    pd.testing.assert_frame_equal(result.explanations.reset_index(drop=True),
-                                  single_run.explanations.reset_index(drop=True))
-    assert not list((tmp_path / ".cache").glob("prepared-*"))
 
 
 def test_cube_values_outside_the_valid_range_are_named(grid_project, tmp_path):
@@ -174,10 +164,3 @@ def test_init_grid_from_the_command_line(tmp_path):
     again = forewarn("init", tmp_path / "g", "--grid")
     assert again.returncode == 2 and "exists and is not empty" in again.stderr
     assert "Traceback" not in again.stderr
-
-
-def test_dask_run_hands_back_its_prepared_data_loaded(grid_project, tmp_path):
-    result = run(grid_project, out=tmp_path, dask="local", quiet=True)
-    # The Zarr store is gone; the small grid's features were loaded before it was removed.
-    assert result.prepared.features["displaced"].chunks is None
-    assert float(result.prepared.features["displaced"].sum()) > 0

@@ -1,6 +1,10 @@
 """Benchmarks at scale: wall time and peak memory of each stage, each in a fresh process.
 
-    python -m forewarn.bench [--quick] [--only STEP[,STEP...]] [--out FILE] [--work DIR]
+    python benchmarks/bench.py [--quick] [--only STEP[,STEP...]] [--out FILE] [--work DIR]
+
+(or ``python -m benchmarks.bench`` from the repository root). A plain script beside the
+package, not part of it: the wheel does not ship it. Scaling over Dask workers (the grid flow
+with 1 and with N workers, per stage) is ``benchmarks/scaling.py``.
 
 Steps (``--only`` runs the named ones and the steps they need):
 
@@ -156,7 +160,7 @@ def main(argv=None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m forewarn.bench",
+    p = argparse.ArgumentParser(prog="python benchmarks/bench.py",
                                 description="Time and peak memory of forewarn's stages at "
                                             "scale, each step in a fresh process.")
     p.add_argument("--quick", action="store_true",
@@ -190,7 +194,7 @@ def _run_step(step: str, size: BenchSize, work: Path) -> list[dict]:
     result = work / f"{step}.result.json"
     result.unlink(missing_ok=True)
     log = work / f"{step}.log"
-    command = [sys.executable, "-m", "forewarn.bench", "--step", step, "--size", size.name,
+    command = [sys.executable, str(Path(__file__).resolve()), "--step", step, "--size", size.name,
                "--work", str(work), "--result", str(result)]
     print(f"[bench] {step} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
