@@ -23,6 +23,8 @@ from forewarn.models._explain import (
 from forewarn.models._metrics import (
     calibration_slope_intercept,
     classification_metrics,
+    expected_calibration,
+    expected_calibration_curve,
     expected_ranking_metrics,
     interval_coverage,
     top_k_capture,
@@ -62,6 +64,8 @@ __all__ = [
     "fit_quietly",
     "explained_margin",
     "expected_ranking_metrics",
+    "expected_calibration",
+    "expected_calibration_curve",
     "held_at_zero",
     "interval_coverage",
     "load_model",

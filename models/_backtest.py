@@ -146,8 +146,8 @@ class BacktestResult:
     predictions : DataFrame
         One row per test row, origin and forecaster: ``origin``, the test rows' index levels,
         ``model`` (forecaster name), ``y``, ``probability``, ``lower``, ``upper`` (NaN for
-        forecasters without intervals), ``risk_probability`` (the risk part of a
-        detection-aware model, NaN for the others). [-]
+        forecasters without intervals), ``risk_probability`` and ``detection_probability``
+        (the two parts of a detection-aware model, NaN for the others). [-]
     per_origin : DataFrame
         Tidy metrics: ``origin``, ``model``, ``metric``, ``value``.
     overall : DataFrame
@@ -276,12 +276,12 @@ def _one_origin(origin, make_data, factories, baselines, windows) -> pd.DataFram
         forecasts[name] = _forecast(model, X_test)
     for baseline in baselines:
         p = baseline.predict(X_train, y_train, X_test, extra)
-        forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
+        forecasts[baseline.name] = (p, *np.full((4, len(p)), np.nan))
     rows = X_test.index.to_frame(index=False)
     frame = pd.concat([rows.assign(origin=origin, model=name, y=np.asarray(y_test, dtype=int),
                                    probability=p, lower=lower, upper=upper,
-                                   risk_probability=risk)
-                       for name, (p, lower, upper, risk) in forecasts.items()],
+                                   risk_probability=risk, detection_probability=detection)
+                       for name, (p, lower, upper, risk, detection) in forecasts.items()],
                       ignore_index=True)
     frame.attrs.update(getattr(extra, "attrs", {}))  # what make_data says of the origin
     frame.attrs["train_rows"] = len(X_train)
@@ -324,16 +324,19 @@ def _unpack(data, origin):
     return data
 
 
-def _forecast(model, X_test) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _forecast(model, X_test) -> tuple[np.ndarray, ...]:
     """Probability of the observed event, its interval (NaN for a model fitted without
-    bootstrap replicates) and, for a detection-aware model, its risk part (else NaN)."""
+    bootstrap replicates) and, for a detection-aware model, its risk and detection parts (else
+    NaN)."""
     p = model.predict_proba(X_test)[:, 1]
     nan = np.full(len(p), np.nan)
-    risk = model.predict_part(X_test, "risk") if hasattr(model, "predict_part") else nan
+    two_part = hasattr(model, "predict_part")
+    risk = model.predict_part(X_test, "risk") if two_part else nan
+    detection = model.predict_part(X_test, "detection") if two_part else nan
     if getattr(model, "bootstrap_estimators_", None) or \
             len(getattr(model, "bootstrap_params_", ())):
-        return (p, *model.predict_interval(X_test), risk)
-    return p, nan, nan, risk
+        return (p, *model.predict_interval(X_test), risk, detection)
+    return p, nan, nan, risk, detection
 
 
 def _check_no_look_ahead(X_train, origin, windows):
