@@ -6,7 +6,12 @@ additive in log-odds, so every score splits exactly into one contribution per fe
 detection-aware family has two such parts, the risk of a surge and the chance it is detected.
 """
 
-from forewarn.models._backtest import BacktestResult, BacktestWindows, rolling_origin_backtest
+from forewarn.models._backtest import (
+    BacktestResult,
+    BacktestWindows,
+    rolling_origin_backtest,
+    score_against_truth,
+)
 from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
 from forewarn.models._change import MarginChange, explain_change
 from forewarn.models._detection import DetectionAwareLogit
@@ -71,6 +76,7 @@ __all__ = [
     "load_model",
     "make_model_card",
     "rolling_origin_backtest",
+    "score_against_truth",
     "run_scenario",
     "save_model",
     "shape_functions",

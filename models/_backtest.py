@@ -12,10 +12,17 @@ import pandas as pd
 from forewarn.errors import InputError, Problem
 from forewarn.models._baselines import BaseRate
 from forewarn.models._estimators import fit_quietly
-from forewarn.models._metrics import classification_metrics, interval_coverage, top_k_capture
+from forewarn.models._metrics import (
+    classification_metrics,
+    expected_calibration,
+    expected_calibration_curve,
+    expected_ranking_metrics,
+    interval_coverage,
+    top_k_capture,
+)
 from forewarn.models._validation import TIME, ModelInputError, is_int, level_values
 
-__all__ = ["BacktestWindows", "BacktestResult", "rolling_origin_backtest"]
+__all__ = ["BacktestWindows", "BacktestResult", "rolling_origin_backtest", "score_against_truth"]
 
 _WHERE = "backtest"
 
@@ -369,3 +376,58 @@ def _add_months(stamp: pd.Timestamp, months: int) -> pd.Timestamp:
 
 def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
+
+
+def score_against_truth(predictions: pd.DataFrame, n_bins: int = 10):
+    """Score each forecaster against a simulated world's true probabilities.
+
+    Each forecaster is scored on its chance of a surge: the risk part of a detection-aware
+    model (``risk_probability``), the published probability of the others (the detected
+    outcome is all they know). Rows without a true probability are left out.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        :attr:`BacktestResult.predictions` with ``true_probability`` (of a surge, recorded or
+        not) and ``oracle_probability`` (of a *recorded* surge) per row. [-]
+    n_bins : int, default=10
+        Bins of the calibration curves. [-]
+
+    Returns
+    -------
+    metrics : DataFrame
+        Tidy ``model``, ``metric``, ``value``: ``roc_auc_true``, ``average_precision_true``,
+        ``expected_true_events`` [rows], ``calibration_slope_true`` [-] and
+        ``calibration_intercept_true`` [log-odds] (expected, :func:`expected_calibration`).
+    curves : DataFrame
+        :func:`expected_calibration_curve` per forecaster and ``part``: ``"risk"`` (its chance
+        of a surge against the true chance) and, for a detection-aware model, ``"detection"``
+        (its chance that a surge is recorded against the world's: recorded over true surges in
+        the bin, each row weighted by its true chance of a surge).
+    """
+    rows, curves = [], []
+    for name, g in predictions.groupby("model", sort=False):
+        g = g[g["true_probability"].notna()]
+        if not len(g):
+            continue
+        q = g["true_probability"].to_numpy(float)
+        score = g["risk_probability"].fillna(g["probability"]).to_numpy(float)
+        ranking = expected_ranking_metrics(q, score)
+        slope, intercept = expected_calibration(q, score)
+        rows += [{"model": name, "metric": metric, "value": value} for metric, value in (
+            ("roc_auc_true", ranking["roc_auc"]),
+            ("average_precision_true", ranking["average_precision"]),
+            ("expected_true_events", ranking["expected_events"]),
+            ("calibration_slope_true", slope), ("calibration_intercept_true", intercept))]
+        curves.append(expected_calibration_curve(q, score, n_bins=n_bins)
+                      .assign(model=name, part="risk"))
+        detection = g["detection_probability"].to_numpy(float)
+        if np.isfinite(detection).all() and (q > 0).all():
+            # P(recorded | surge) = P(recorded surge) / P(surge): a recorded surge is a surge.
+            seen = np.clip(g["oracle_probability"].to_numpy(float) / q, 0.0, 1.0)
+            curves.append(expected_calibration_curve(seen, detection, weight=q, n_bins=n_bins)
+                          .assign(model=name, part="detection"))
+    columns = ["model", "part", "bin", "n", "weight", "mean_probability", "mean_truth"]
+    return (pd.DataFrame(rows, columns=["model", "metric", "value"]),
+            pd.concat(curves, ignore_index=True)[columns] if curves
+            else pd.DataFrame(columns=columns))
