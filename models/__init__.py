@@ -6,7 +6,12 @@ additive in log-odds, so every score splits exactly into one contribution per fe
 detection-aware family has two such parts, the risk of a surge and the chance it is detected.
 """
 
-from forewarn.models._backtest import BacktestResult, BacktestWindows, rolling_origin_backtest
+from forewarn.models._backtest import (
+    BacktestResult,
+    BacktestWindows,
+    rolling_origin_backtest,
+    score_against_truth,
+)
 from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
 from forewarn.models._change import MarginChange, explain_change
 from forewarn.models._classes import RISK_CLASSES, class_names, classify
@@ -25,6 +30,8 @@ from forewarn.models._explain import (
 from forewarn.models._metrics import (
     calibration_slope_intercept,
     classification_metrics,
+    expected_calibration,
+    expected_calibration_curve,
     expected_ranking_metrics,
     interval_coverage,
     top_k_capture,
@@ -85,12 +92,15 @@ __all__ = [
     "fit_quietly",
     "explained_margin",
     "expected_ranking_metrics",
+    "expected_calibration",
+    "expected_calibration_curve",
     "held_at_zero",
     "interval_coverage",
     "load_model",
     "make_model_card",
     "peak_after_onset",
     "rolling_origin_backtest",
+    "score_against_truth",
     "run_scenario",
     "save_model",
     "shape_functions",

@@ -12,10 +12,17 @@ import pandas as pd
 from forewarn.errors import InputError, Problem
 from forewarn.models._baselines import BaseRate
 from forewarn.models._estimators import fit_quietly
-from forewarn.models._metrics import classification_metrics, interval_coverage, top_k_capture
+from forewarn.models._metrics import (
+    classification_metrics,
+    expected_calibration,
+    expected_calibration_curve,
+    expected_ranking_metrics,
+    interval_coverage,
+    top_k_capture,
+)
 from forewarn.models._validation import TIME, ModelInputError, is_int, level_values
 
-__all__ = ["BacktestWindows", "BacktestResult", "rolling_origin_backtest"]
+__all__ = ["BacktestWindows", "BacktestResult", "rolling_origin_backtest", "score_against_truth"]
 
 _WHERE = "backtest"
 
@@ -146,8 +153,8 @@ class BacktestResult:
     predictions : DataFrame
         One row per test row, origin and forecaster: ``origin``, the test rows' index levels,
         ``model`` (forecaster name), ``y``, ``probability``, ``lower``, ``upper`` (NaN for
-        forecasters without intervals), ``risk_probability`` (the risk part of a
-        detection-aware model, NaN for the others). [-]
+        forecasters without intervals), ``risk_probability`` and ``detection_probability``
+        (the two parts of a detection-aware model, NaN for the others). [-]
     per_origin : DataFrame
         Tidy metrics: ``origin``, ``model``, ``metric``, ``value``.
     overall : DataFrame
@@ -276,12 +283,12 @@ def _one_origin(origin, make_data, factories, baselines, windows) -> pd.DataFram
         forecasts[name] = _forecast(model, X_test)
     for baseline in baselines:
         p = baseline.predict(X_train, y_train, X_test, extra)
-        forecasts[baseline.name] = (p, *np.full((3, len(p)), np.nan))
+        forecasts[baseline.name] = (p, *np.full((4, len(p)), np.nan))
     rows = X_test.index.to_frame(index=False)
     frame = pd.concat([rows.assign(origin=origin, model=name, y=np.asarray(y_test, dtype=int),
                                    probability=p, lower=lower, upper=upper,
-                                   risk_probability=risk)
-                       for name, (p, lower, upper, risk) in forecasts.items()],
+                                   risk_probability=risk, detection_probability=detection)
+                       for name, (p, lower, upper, risk, detection) in forecasts.items()],
                       ignore_index=True)
     frame.attrs.update(getattr(extra, "attrs", {}))  # what make_data says of the origin
     frame.attrs["train_rows"] = len(X_train)
@@ -324,16 +331,19 @@ def _unpack(data, origin):
     return data
 
 
-def _forecast(model, X_test) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _forecast(model, X_test) -> tuple[np.ndarray, ...]:
     """Probability of the observed event, its interval (NaN for a model fitted without
-    bootstrap replicates) and, for a detection-aware model, its risk part (else NaN)."""
+    bootstrap replicates) and, for a detection-aware model, its risk and detection parts (else
+    NaN)."""
     p = model.predict_proba(X_test)[:, 1]
     nan = np.full(len(p), np.nan)
-    risk = model.predict_part(X_test, "risk") if hasattr(model, "predict_part") else nan
+    two_part = hasattr(model, "predict_part")
+    risk = model.predict_part(X_test, "risk") if two_part else nan
+    detection = model.predict_part(X_test, "detection") if two_part else nan
     if getattr(model, "bootstrap_estimators_", None) or \
             len(getattr(model, "bootstrap_params_", ())):
-        return (p, *model.predict_interval(X_test), risk)
-    return p, nan, nan, risk
+        return (p, *model.predict_interval(X_test), risk, detection)
+    return p, nan, nan, risk, detection
 
 
 def _check_no_look_ahead(X_train, origin, windows):
@@ -366,3 +376,58 @@ def _add_months(stamp: pd.Timestamp, months: int) -> pd.Timestamp:
 
 def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
+
+
+def score_against_truth(predictions: pd.DataFrame, n_bins: int = 10):
+    """Score each forecaster against a simulated world's true probabilities.
+
+    Each forecaster is scored on its chance of a surge: the risk part of a detection-aware
+    model (``risk_probability``), the published probability of the others (the detected
+    outcome is all they know). Rows without a true probability are left out.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        :attr:`BacktestResult.predictions` with ``true_probability`` (of a surge, recorded or
+        not) and ``oracle_probability`` (of a *recorded* surge) per row. [-]
+    n_bins : int, default=10
+        Bins of the calibration curves. [-]
+
+    Returns
+    -------
+    metrics : DataFrame
+        Tidy ``model``, ``metric``, ``value``: ``roc_auc_true``, ``average_precision_true``,
+        ``expected_true_events`` [rows], ``calibration_slope_true`` [-] and
+        ``calibration_intercept_true`` [log-odds] (expected, :func:`expected_calibration`).
+    curves : DataFrame
+        :func:`expected_calibration_curve` per forecaster and ``part``: ``"risk"`` (its chance
+        of a surge against the true chance) and, for a detection-aware model, ``"detection"``
+        (its chance that a surge is recorded against the world's: recorded over true surges in
+        the bin, each row weighted by its true chance of a surge).
+    """
+    rows, curves = [], []
+    for name, g in predictions.groupby("model", sort=False):
+        g = g[g["true_probability"].notna()]
+        if not len(g):
+            continue
+        q = g["true_probability"].to_numpy(float)
+        score = g["risk_probability"].fillna(g["probability"]).to_numpy(float)
+        ranking = expected_ranking_metrics(q, score)
+        slope, intercept = expected_calibration(q, score)
+        rows += [{"model": name, "metric": metric, "value": value} for metric, value in (
+            ("roc_auc_true", ranking["roc_auc"]),
+            ("average_precision_true", ranking["average_precision"]),
+            ("expected_true_events", ranking["expected_events"]),
+            ("calibration_slope_true", slope), ("calibration_intercept_true", intercept))]
+        curves.append(expected_calibration_curve(q, score, n_bins=n_bins)
+                      .assign(model=name, part="risk"))
+        detection = g["detection_probability"].to_numpy(float)
+        if np.isfinite(detection).all() and (q > 0).all():
+            # P(recorded | surge) = P(recorded surge) / P(surge): a recorded surge is a surge.
+            seen = np.clip(g["oracle_probability"].to_numpy(float) / q, 0.0, 1.0)
+            curves.append(expected_calibration_curve(seen, detection, weight=q, n_bins=n_bins)
+                          .assign(model=name, part="detection"))
+    columns = ["model", "part", "bin", "n", "weight", "mean_probability", "mean_truth"]
+    return (pd.DataFrame(rows, columns=["model", "metric", "value"]),
+            pd.concat(curves, ignore_index=True)[columns] if curves
+            else pd.DataFrame(columns=columns))

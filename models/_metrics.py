@@ -13,6 +13,8 @@ __all__ = [
     "calibration_slope_intercept",
     "classification_metrics",
     "expected_ranking_metrics",
+    "expected_calibration",
+    "expected_calibration_curve",
     "top_k_capture",
     "interval_coverage",
 ]
@@ -100,7 +102,88 @@ def expected_ranking_metrics(event_probability, probability) -> dict[str, float]
     dict
         ``expected_events`` (sum of q) [rows], ``roc_auc`` [-] and ``average_precision`` [-].
     """
-    owner = "expected_ranking_metrics"
+    q, p = _check_soft_pair(event_probability, probability, "expected_ranking_metrics",
+                            score=True)
+    y = np.repeat([1, 0], len(q))
+    weight = np.concatenate([q, 1 - q])
+    score = np.concatenate([p, p])
+    return {"expected_events": float(q.sum()),
+            "roc_auc": float(roc_auc_score(y, score, sample_weight=weight)),
+            "average_precision": float(average_precision_score(y, score, sample_weight=weight))}
+
+
+def expected_calibration(event_probability, probability) -> tuple[float, float]:
+    """Calibration slope and intercept against outcomes known only as probabilities.
+
+    The logistic regression of the true probability ``q`` (a soft target) on
+    ``logit(probability)``: what :func:`calibration_slope_intercept` approaches over many draws
+    of outcomes with these probabilities. Slope 1 and intercept 0 are ideal.
+
+    Parameters
+    ----------
+    event_probability : array-like of shape (n,)
+        True probability of the event in each row, ``q``. [-]
+    probability : array-like of shape (n,)
+        Forecast probabilities; clipped to [1e-12, 1 - 1e-12]. [-]
+
+    Returns
+    -------
+    slope : float
+        [-]; NaN when the fit does not converge.
+    intercept : float
+        [log-odds]; NaN in the same case.
+    """
+    q, p = _check_soft_pair(event_probability, probability, "expected_calibration")
+    slope, intercept, converged = logistic_1d(logit(p), q)
+    return (slope, intercept) if converged else (np.nan, np.nan)
+
+
+def expected_calibration_curve(truth, probability, weight=None, n_bins=10) -> pd.DataFrame:
+    """Mean forecast against the mean true probability, in bins of equal size by forecast.
+
+    Parameters
+    ----------
+    truth : array-like of shape (n,)
+        True probability of what is forecast, per row. [-]
+    probability : array-like of shape (n,)
+        Forecast probabilities. [-]
+    weight : array-like of shape (n,), optional
+        Row weights (default 1). A part forecast *given* an event (a detection-aware model's
+        chance that a surge is recorded) is weighted by the chance of that event, so a bin's
+        truth is ``sum(P(recorded surge)) / sum(P(surge))``. [-]
+    n_bins : int, default=10
+        Number of bins (fewer when there are fewer rows). [-]
+
+    Returns
+    -------
+    DataFrame
+        Columns ``bin``, ``n`` [rows], ``weight`` (summed) [-], ``mean_probability`` and
+        ``mean_truth`` (weighted means) [-].
+    """
+    owner = "expected_calibration_curve"
+    q, p = _check_soft_pair(truth, probability, owner)
+    w = np.ones_like(p) if weight is None else np.asarray(weight, dtype=float)
+    if w.shape != p.shape or np.isnan(w).any() or (w < 0).any() or w.sum() <= 0:
+        raise ModelInputError(
+            owner, "weight must hold one non-negative number per row, not all zero; pass the "
+            "chance of the event each row's forecast is conditional on, or no weight.",
+        )
+    if not (is_int(n_bins) and n_bins >= 1):
+        raise ModelInputError(owner, f"'n_bins' must be an int >= 1; got {n_bins!r}.")
+    bins = pd.qcut(pd.Series(p).rank(method="first"), q=min(n_bins, len(p)), labels=False)
+    frame = pd.DataFrame({"bin": bins, "w": w, "wp": w * p, "wq": w * q})
+    table = frame.groupby("bin").agg(n=("w", "size"), weight=("w", "sum"), wp=("wp", "sum"),
+                                     wq=("wq", "sum")).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["mean_probability"] = table.pop("wp") / table["weight"]
+        table["mean_truth"] = table.pop("wq") / table["weight"]
+    return table
+
+
+def _check_soft_pair(event_probability, probability, owner,
+                     score=False) -> tuple[np.ndarray, np.ndarray]:
+    """True probabilities and forecasts (any score where ``score``) as two same-length 1-d
+    float arrays without missing values."""
     q = np.asarray(event_probability, dtype=float)
     p = np.asarray(probability, dtype=float)
     if q.ndim != 1 or q.shape != p.shape or not len(q):
@@ -108,17 +191,14 @@ def expected_ranking_metrics(event_probability, probability) -> dict[str, float]
             owner, f"event_probability has shape {q.shape} and probability {p.shape}; pass two "
             "non-empty 1-d arrays of the same length.",
         )
-    if np.isnan(q).any() or np.isnan(p).any() or ((q < 0) | (q > 1)).any():
+    if np.isnan(q).any() or np.isnan(p).any() or ((q < 0) | (q > 1)).any() or \
+            (not score and ((p < 0) | (p > 1)).any()):
+        what = "event_probability" if score else "event_probability and probability"
         raise ModelInputError(
-            owner, "event_probability must hold probabilities in [0, 1] and both arrays no "
-            "missing value; drop rows whose true probability is not known.",
+            owner, f"{what} must hold probabilities in [0, 1] and both arrays no missing "
+            "value; drop rows whose true probability is not known.",
         )
-    y = np.repeat([1, 0], len(q))
-    weight = np.concatenate([q, 1 - q])
-    score = np.concatenate([p, p])
-    return {"expected_events": float(q.sum()),
-            "roc_auc": float(roc_auc_score(y, score, sample_weight=weight)),
-            "average_precision": float(average_precision_score(y, score, sample_weight=weight))}
+    return q, p
 
 
 def top_k_capture(y, score, origin=None, k=(10, 20, 30)) -> pd.DataFrame:

@@ -279,7 +279,15 @@ def test_current_config_sections_make_valid_specs(name):
     model = ModelSpec.from_config(raw["model"])
     assert (model.target_rule, model.surge_factor, model.surge_min_excess) == ("surge", 2.0, 25)
     assert model.target_kwargs("annual")["history"] == 3
-    assert BacktestSpec.from_config(raw["backtest"]).models == ("elastic_net", "additive")
+    assert BacktestSpec.from_config(raw["backtest"]).models == ("elastic_net", "additive",
+                                                                "detection_aware")
+    roles = {k: ind.role for k, ind in catalogue.items() if k in features.indicators}
+    assert [k for k, r in roles.items() if r == "detection"] == ["rule_of_law"]
+    assert {k for k, r in roles.items() if r == "risk"} == {
+        "conflict_intensity", "political_stability", "displaced", "refugees_hosted",
+        "refugees_origin", "gdp_per_capita"}
+    signs = raw["model"]["detection_aware"]["detection_directions"]
+    assert signs == {"state_capacity": 1, "rule_of_law": 1, "response_tier": -1}
 
 
 @needs_real

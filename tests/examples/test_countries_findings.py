@@ -78,3 +78,46 @@ def test_the_real_report_has_the_section_with_its_plots(origin_run):
     assert section.count("<svg") == 4
     assert "TIP Report tier (anti-trafficking response)" in section
     assert "What these data cannot tell" in section
+
+
+def test_the_detection_aware_model_runs_on_the_real_outcome(tmp_path):
+    """The real origin project with `kind = "detection_aware"`: both parts published, the
+    observed chance their product, the report's detection card present (docs/real-data.md)."""
+    import numpy as np
+    import pandas as pd
+
+    import forewarn
+
+    spec = importlib.util.spec_from_file_location("countries_build_d", EXAMPLE / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build
+    spec.loader.exec_module(build)
+    folder = tmp_path / "countries"
+    folder.mkdir()
+    for name in ("catalogue.toml", "index.toml"):
+        shutil.copy(EXAMPLE / name, folder / name)
+    text = (EXAMPLE / "current_origin.toml").read_text()
+    assert 'kind = "elastic_net"' in text
+    (folder / "current_origin.toml").write_text(
+        text.replace('kind = "elastic_net"', 'kind = "detection_aware"', 1))
+    build.build_project(folder / "data", data=REAL)
+    result = forewarn.run(folder / "current_origin.toml", out=tmp_path / "out")
+    scores = pd.read_parquet(result.run_dir / "scores.parquet")
+    assert len(scores) == 241
+    np.testing.assert_allclose(scores["observed_probability"],
+                               scores["probability"] * scores["detection_probability"],
+                               rtol=1e-9)
+    assert (scores["detection_probability"] < 1).all()
+    risk = pd.read_parquet(result.run_dir / "explanations.parquet")
+    detection = pd.read_parquet(result.run_dir / "explanations_detection.parquet")
+
+    def base(frame):
+        return frame["feature"].str.split("__").str[0]
+
+    # Each part uses only the inputs its role gives it: rule of law (detection only) adds
+    # nothing to risk; conflict and displacement (risk only) add nothing to detection.
+    assert (risk.loc[base(risk) == "rule_of_law", "contribution"] == 0).all()
+    risk_only = base(detection).isin(["conflict_intensity", "displaced", "refugees_origin"])
+    assert risk_only.any() and (detection.loc[risk_only, "contribution"] == 0).all()
+    assert (risk.loc[base(risk) == "conflict_intensity", "contribution"] != 0).any()
+    assert "What drives detection" in (result.run_dir / "report.html").read_text()

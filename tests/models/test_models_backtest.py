@@ -195,3 +195,36 @@ def test_persistence_and_score_baselines_use_training_rates(panel):
     assert Persistence().predict(X, y, X, extra)[0] == pytest.approx(y.mean())
     q = ScoreAlone(column="a").predict(X, y, X)  # the column may come from X itself
     assert np.corrcoef(q, X["a"])[0, 1] > 0.95
+
+
+def test_score_against_truth_reads_each_part_against_the_world():
+    import numpy as np
+    import pandas as pd
+    from scipy.special import expit
+
+    from forewarn.models import score_against_truth
+
+    rng = np.random.default_rng(11)
+    n = 2000
+    q = expit(rng.normal(-1.0, 1.0, n))             # true chance of a surge
+    d = expit(rng.normal(0.5, 1.0, n))              # true chance a surge is recorded
+    one = pd.DataFrame({"true_probability": q, "oracle_probability": q * d, "y": 0})
+    frames = [
+        one.assign(model="two_part", probability=q * d, risk_probability=q,
+                   detection_probability=d),
+        one.assign(model="detected_only", probability=q * d, risk_probability=np.nan,
+                   detection_probability=np.nan),
+    ]
+    metrics, curves = score_against_truth(pd.concat(frames, ignore_index=True), n_bins=5)
+    wide = metrics.pivot(index="model", columns="metric", values="value")
+    # The two-part model's risk part is the truth: calibrated, slope 1 and intercept 0.
+    assert wide.loc["two_part", "calibration_slope_true"] == pytest.approx(1.0, abs=1e-6)
+    assert wide.loc["two_part", "calibration_intercept_true"] == pytest.approx(0.0, abs=1e-6)
+    # The detected-only model is scored on P(recorded surge): too low for the true surge.
+    assert wide.loc["detected_only", "calibration_intercept_true"] > 0.3
+    assert wide.loc["two_part", "roc_auc_true"] > wide.loc["detected_only", "roc_auc_true"]
+    assert wide.loc["two_part", "expected_true_events"] == pytest.approx(q.sum())
+    detection = curves[(curves["model"] == "two_part") & (curves["part"] == "detection")]
+    assert len(detection) == 5
+    np.testing.assert_allclose(detection["mean_truth"], detection["mean_probability"])
+    assert set(curves.loc[curves["model"] == "detected_only", "part"]) == {"risk"}

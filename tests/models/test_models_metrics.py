@@ -133,3 +133,49 @@ def test_expected_ranking_metrics_bad_input():
     with pytest.raises(ModelInputError, match=r"event_probability has shape \(2,\) and "
                        r"probability \(3,\)"):
         expected_ranking_metrics([0.2, 0.3], [0.1, 0.2, 0.3])
+
+
+def test_expected_calibration_recovers_a_known_miscalibration():
+    from scipy.special import expit, logit
+
+    from forewarn.models import expected_calibration
+
+    rng = np.random.default_rng(3)
+    true_logit = rng.normal(-1.5, 1.2, 4000)
+    q = expit(true_logit)
+    # A forecast twice as extreme as the truth and shifted: q = expit(0.5 * logit(p) + 0.3)
+    # solved for p; the fit must give slope 0.5, intercept 0.3.
+    p = expit((true_logit - 0.3) / 0.5)
+    slope, intercept = expected_calibration(q, p)
+    assert slope == pytest.approx(0.5, abs=1e-6)
+    assert intercept == pytest.approx(0.3, abs=1e-6)
+    assert expected_calibration(q, q) == pytest.approx((1.0, 0.0), abs=1e-6)
+    assert logit(q).std() > 1  # the rows span a real range of risk
+
+
+def test_expected_calibration_curve_weights_a_conditional_part():
+    from forewarn.models import expected_calibration_curve
+
+    # Two rows per bin; bin truth = sum(w * truth) / sum(w).
+    truth = np.array([0.2, 0.6, 0.5, 0.9])
+    forecast = np.array([0.1, 0.3, 0.7, 0.8])
+    weight = np.array([1.0, 3.0, 2.0, 2.0])
+    table = expected_calibration_curve(truth, forecast, weight, n_bins=2)
+    assert table["n"].tolist() == [2, 2]
+    np.testing.assert_allclose(table["mean_truth"], [(0.2 + 1.8) / 4, (1.0 + 1.8) / 4])
+    np.testing.assert_allclose(table["mean_probability"], [(0.1 + 0.9) / 4, (1.4 + 1.6) / 4])
+    np.testing.assert_allclose(table["weight"], [4.0, 4.0])
+    plain = expected_calibration_curve(truth, forecast, n_bins=4)
+    np.testing.assert_allclose(plain["mean_truth"], truth)
+
+
+def test_expected_calibration_bad_input():
+    from forewarn.models import expected_calibration, expected_calibration_curve
+
+    with pytest.raises(ModelInputError, match=r"event_probability and probability must hold "
+                       r"probabilities in \[0, 1\]"):
+        expected_calibration([0.2, 0.3], [0.1, 1.2])
+    with pytest.raises(ModelInputError, match="weight must hold one non-negative number per row"):
+        expected_calibration_curve([0.2, 0.3], [0.1, 0.2], weight=[1.0, -1.0])
+    with pytest.raises(ModelInputError, match="'n_bins' must be an int >= 1; got 0"):
+        expected_calibration_curve([0.2, 0.3], [0.1, 0.2], n_bins=0)
