@@ -34,6 +34,12 @@ from forewarn.models._persistence import (
     make_model_card,
     save_model,
 )
+from forewarn.models._recovery import (
+    KnownProbability,
+    capacity_recovery,
+    demo_driver_group,
+    driver_recovery,
+)
 from forewarn.models._scenario import Scenario, run_scenario
 from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._validation import ModelInputError
@@ -45,6 +51,7 @@ __all__ = [
     "BaseRate",
     "DetectionAwareLogit",
     "ElasticNetLogit",
+    "KnownProbability",
     "MarginChange",
     "ModelCard",
     "ModelInputError",
@@ -54,8 +61,11 @@ __all__ = [
     "TRUSTED_TYPES",
     "TimeOrderedSplit",
     "calibration_slope_intercept",
+    "capacity_recovery",
     "classification_metrics",
     "coefficients",
+    "demo_driver_group",
+    "driver_recovery",
     "bootstrap_explanations",
     "explain",
     "explain_change",
