@@ -41,25 +41,30 @@ def _io_error(task, task_run, state) -> bool:
     return False
 
 
+def _stage(name: str, **options):
+    """A task named ``name``, its runs too (the name a person sees in Prefect's UI)."""
+    return task(name=name, task_run_name=name, **options)
+
+
 _reading = dict(retries=2, retry_delay_seconds=2, retry_condition_fn=_io_error, **_task)
 
 
-@task(name="load and validate inputs", **_reading)
+@_stage("load and validate inputs", **_reading)
 def validate_task(cfg, progress):
     return _run.validate_stage(cfg, progress)
 
 
-@task(name="panel as of the origin and features", **_task)
+@_stage("panel as of the origin and features", **_task)
 def prepare_task(project, feature_spec, progress, cache_dir, chunks, store):
     return _run.prepare_stage(project, feature_spec, progress, cache_dir, chunks, store)
 
 
-@task(name="index, models, scores and explanations", **_task)
+@_stage("index, models, scores and explanations", **_task)
 def model_task(project, prepared, specs, progress, cache_dir):
     return _run.finish_stages(project, prepared, *specs, progress, cache_dir)
 
 
-@task(name="publish", **_task)
+@_stage("publish", **_task)
 def publish_task(result, out_dir, progress):
     return _run.publish_run(result, out_dir, progress)
 
@@ -126,7 +131,7 @@ def forecast_flow(config: Any = None, as_of: str | None = None, out: str | None 
     return result
 
 
-@task(name="backtest inputs", **_reading)
+@_stage("backtest inputs", **_reading)
 def backtest_inputs_task(cfg, progress):
     return _backtest.backtest_inputs(cfg, progress)
 
@@ -138,7 +143,7 @@ def origin_task(compute, fn, i, origin):
     return compute(fn, i, origin)
 
 
-@task(name="publish backtest", **_task)
+@_stage("publish backtest", **_task)
 def publish_backtest_task(run, inputs, out_dir, progress):
     return _backtest.publish_backtest(run, inputs, out_dir, progress)
 

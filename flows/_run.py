@@ -104,9 +104,11 @@ class RunResult:
         ``region_id, horizon, feature, value, contribution`` [log-odds]; for every region and
         horizon ``base_values[h] + sum(contribution) == margin``. Empty for an index-only run.
     drivers : pandas.DataFrame
-        The explanations grouped by indicator, in words, as the report shows them.
+        Each region's top drivers up and down (``region_id, horizon, feature, value,
+        contribution, direction, text``), in words as the report shows them.
     history : pandas.DataFrame
-        Past scores of every region at earlier origins (the report's trend lines).
+        The model's probability of every region at past months (``region_id, horizon, time,
+        probability``): the risk-over-time chart of the region cards. [-]
     base_values : dict
         Per horizon [months], the model's base value [log-odds].
     index : pandas.DataFrame
