@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forewarn.flows._backtest import run_backtest_plain
+import forewarn
 from forewarn.flows._config import demo_config
 from forewarn.flows._parallel import usable_cores
 
@@ -42,7 +42,7 @@ def main(argv=None):
         sections["backtest"]["workers"] = workers
         config = dataclasses.replace(config, sections=sections)
         t0 = time.perf_counter()
-        run = run_backtest_plain(config, quiet=False, dask=dask)
+        run = forewarn.backtest(config, quiet=False, dask=dask)  # the flow, as users run it
         took = time.perf_counter() - t0
         same = "reference"
         if first is None:

@@ -3,8 +3,10 @@
 import importlib
 
 __all__ = [
+    "BacktestRun",
     "Config",
     "Project",
+    "RunResult",
     "backtest",
     "run",
     "demo_config",
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 _HOME = {
+    "RunResult": "_run", "BacktestRun": "_backtest",
     "backtest": "_api", "init": "_api", "resolve_config": "_api", "run": "_api",
     "validate": "_api", "Config": "_config", "demo_config": "_config", "load_config": "_config",
     "Project": "_project", "input_hashes": "_project", "load_project": "_project",

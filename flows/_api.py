@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from forewarn._threads import thread_limits
@@ -84,6 +85,35 @@ def writable_output(out_dir) -> Path:
     return out_dir
 
 
+def _prefect():
+    """Prefect configured and its API server (when none is configured) starting, from this
+    thread, while the run reads its config (see :mod:`forewarn.flows._prefect`)."""
+    from forewarn.flows._prefect import configure_prefect, start_temporary_server
+
+    configure_prefect()
+    return start_temporary_server()
+
+
+def _flows(server):
+    """The flows module, imported after Prefect is configured, once its server answers."""
+    from forewarn.flows import _flow
+
+    if server is not None:
+        server.ready()
+    return _flow
+
+
+@contextmanager
+def _starting(server):
+    """Checks made while the server starts: a failure lets other runs start theirs."""
+    try:
+        yield
+    except BaseException:
+        if server is not None:
+            server.release()
+        raise
+
+
 def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     """Run the forecast flow (Prefect) and publish a run folder.
 
@@ -96,42 +126,58 @@ def run(config=None, as_of=None, out=None, dask=None, quiet=True):
     out : path-like, optional
         Output folder; default the config's ``[output] dir``.
     dask : str, optional
-        ``"local"`` or a scheduler address: panel and features on dask, heavy tasks on the
-        cluster (see :mod:`forewarn.flows._dask`).
+        ``"local"`` or a scheduler address: panel and features on dask, the flow's tasks on
+        the cluster (see :mod:`forewarn.flows._dask`).
     quiet : bool
         No progress lines on standard error.
 
     Returns
     -------
     RunResult
-        Scores, explanations, drivers, the run folder (``run_dir``) and its manifest. On Dask,
-        ``prepared`` (panel, ages, features) is handed back loaded when under 256 MiB and is
-        None above (a grid's is gigabytes; its working store is removed with the run).
+        Scores, explanations, drivers, the run folder (``run_dir``) and its manifest (see
+        :class:`forewarn.RunResult`). On Dask, ``prepared`` (panel, ages, features) is handed
+        back loaded when under 256 MiB and is None above (a grid's is gigabytes; its working
+        store is removed with the run).
+
+    Notes
+    -----
+    Prefect keeps its state in one home per user, ``~/.forewarn/prefect`` (moved with
+    ``FOREWARN_PREFECT_HOME``; a ``PREFECT_HOME`` of your own wins), and runs the flow against
+    a temporary local API server unless ``PREFECT_API_URL`` names one.
     """
-    from forewarn.flows._prefect import configure_prefect
+    server = _prefect()
+    with _starting(server):
+        cfg = resolve_config(config)
+        if as_of is not None:
+            as_of = str(parse_iso_date(as_of, "--as-of", "the forecast date").date())
+        out_dir = writable_output(out if out is not None else cfg.output_dir)
+        flows = _flows(server)
+    forecast = flows.forecast_flow
+    if dask:
+        from forewarn.flows._dask import dask_flow_options
 
-    cfg = resolve_config(config)
-    if as_of is not None:
-        as_of = str(parse_iso_date(as_of, "--as-of", "the forecast date").date())
-    out_dir = writable_output(out if out is not None else cfg.output_dir)
-    configure_prefect(out_dir / ".prefect")
-    from forewarn.flows._flow import run_forecast
-
+        forecast = forecast.with_options(**dask_flow_options(dask))
     with output_lock(out_dir, say=None if quiet else _say), thread_limits():
-        return run_forecast(cfg, as_of=as_of, out=out_dir, dask=dask, quiet=quiet)
+        return forecast(cfg, as_of=as_of, out=str(out_dir), quiet=quiet, dask=dask)
 
 
 def backtest(config=None, out=None, quiet=True, dask=None):
     """Run the rolling-origin backtest flow; return its tables (and where they were written).
 
     Origins run side by side in worker processes (config ``[backtest] workers``), or with
-    ``dask`` ("local" or a scheduler address) on a Dask cluster; the tables are the same."""
-    from forewarn.flows._prefect import configure_prefect
+    ``dask`` ("local" or a scheduler address) on a Dask cluster; the tables are the same.
+    Each origin is a task of the flow.
 
-    cfg = resolve_config(config)
-    out_dir = writable_output(out if out is not None else cfg.output_dir)
-    configure_prefect(out_dir / ".prefect")
-    from forewarn.flows._flow import run_backtest
-
+    Returns
+    -------
+    BacktestRun
+        Metrics pooled and per origin, every prediction, coverage, the published folder
+        (``path``); see :class:`forewarn.BacktestRun`.
+    """
+    server = _prefect()
+    with _starting(server):
+        cfg = resolve_config(config)
+        out_dir = writable_output(out if out is not None else cfg.output_dir)
+        flows = _flows(server)
     with output_lock(out_dir, say=None if quiet else _say), thread_limits():
-        return run_backtest(cfg, out=out_dir, quiet=quiet, dask=dask)
+        return flows.backtest_flow(cfg, out=str(out_dir), quiet=quiet, dask=dask)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from forewarn.errors import InputError, Problem
 from forewarn.features import make_target, month_ordinal, ordinal_to_timestamp
+from forewarn.flows._backtest_text import format_summary, summary_line
 from forewarn.flows._config import Config
 from forewarn.flows._parallel import OriginRunner
 from forewarn.flows._pipeline import (
@@ -26,8 +26,8 @@ from forewarn.flows._run import Progress, package_versions
 from forewarn.flows._specs import ModelSpec, _unknown
 from forewarn.models import MODEL_KINDS
 
-__all__ = ["BacktestSpec", "BacktestRun", "run_backtest_plain", "driver_recovery",
-           "capacity_recovery"]
+__all__ = ["BacktestSpec", "BacktestRun", "BacktestInputs", "backtest_inputs", "backtest_horizon",
+           "combine", "publish_backtest", "format_summary"]
 
 _MODEL_KINDS = ("additive", "elastic_net")
 #: Families a backtest may name; the detection-aware one needs catalogue roles, so it is
@@ -101,7 +101,42 @@ class BacktestSpec:
 
 @dataclass
 class BacktestRun:
-    """A finished backtest: tables and where they were written."""
+    """A finished backtest: its tables and where they were written.
+
+    :func:`forewarn.backtest` returns it; ``forewarn backtest`` writes it to
+    ``OUT/backtests/<id>/`` (``OUT/latest-backtest`` points at the newest).
+
+    Attributes
+    ----------
+    overall : pandas.DataFrame
+        One row per horizon and model or baseline, all origins pooled: ROC-AUC,
+        average precision, Brier, log loss, calibration slope and intercept, interval
+        coverage, events and the events among each period's top k regions (count and
+        share); on the demo world also the ranking of *true* surges (``roc_auc_true``...).
+    per_origin : pandas.DataFrame
+        The same measures per origin (long: ``model, metric, value, origin, horizon``).
+    predictions : pandas.DataFrame
+        Every forecast scored: ``model, region, time, origin, probability, y`` (the detected
+        outcome, 0/1), the risk part of a detection-aware model and, on the demo world,
+        ``true_probability``. [-]
+    coverage : pandas.DataFrame
+        Interval coverage of the models' forecasts per origin. [-]
+    recovery : dict
+        Demo world only, per horizon [months]: how closely the model's drivers follow the
+        generator's (:func:`forewarn.models.driver_recovery`) and its state-capacity effect
+        (:func:`forewarn.models.capacity_recovery`).
+    path : pathlib.Path or None
+        The published folder (None until published).
+    left_out : pandas.DataFrame or None
+        Per horizon and origin: region-periods left out of training (``train_unknown``)
+        and of scoring (``test_unknown``, of ``test_rows`` scored) because their outcome is
+        unknown.
+    notes : tuple of str
+        Lines said once when the backtest started (what was skipped or derived, and why).
+
+    Detected trafficking measures detection as much as trafficking: every measure here
+    scores forecasts of *recorded* surges, the demo world's ``*_true`` measures aside.
+    """
 
     overall: pd.DataFrame
     per_origin: pd.DataFrame
@@ -109,21 +144,8 @@ class BacktestRun:
     coverage: pd.DataFrame
     recovery: dict
     path: Path | None = None
-    #: Per horizon and origin: region-periods left out of training (``train_unknown``) and of
-    #: scoring (``test_unknown``, of ``test_rows`` scored) because their outcome is unknown.
     left_out: pd.DataFrame | None = None
-    #: Lines said once when the backtest started (what was skipped or derived, and why).
     notes: tuple = ()
-
-
-class _FromExtra:
-    """A forecaster that reads a probability column of ``extra`` (the demo world's oracle)."""
-
-    def __init__(self, column, name):
-        self.column, self.name = column, name
-
-    def predict(self, X_train, y_train, X_test, extra=None):
-        return extra.loc[X_test.index, self.column].to_numpy(dtype=float)
 
 
 def _end_of_month(stamp: pd.Timestamp) -> pd.Timestamp:
@@ -270,60 +292,23 @@ def _index_scores(prepared, index_spec, rows) -> np.ndarray:
     return index.reindex(rows).to_numpy()
 
 
-def driver_recovery(model, X, features_meta, truth_terms, regions, times) -> dict:
-    """Does the model find the true drivers? Spearman correlation of the mean absolute
-    contribution per driver (model) with the mean absolute deviation of each true term."""
-    from forewarn.models import explain
+@dataclass(frozen=True)
+class BacktestInputs:
+    """A backtest's validated inputs and specs (read from the config once, at validation)."""
 
-    contrib, _ = explain(model, X)
-    group = {f: _driver_group(f, features_meta.get(f, {})) for f in contrib.columns}
-    model_side = {}
-    for name in set(group.values()) - {None}:
-        cols = [f for f, g in group.items() if g == name]
-        model_side[name] = float(contrib[cols].sum(axis=1).abs().mean())
-    rows_r = pd.Index(regions).get_indexer(X.index.get_level_values("region"))
-    rows_t = pd.Index(times).get_indexer(X.index.get_level_values("time"))
-    true_side = {}
-    for name, arr in truth_terms.items():
-        v = arr[rows_r, rows_t]
-        true_side[name] = float(np.abs(v - v.mean()).mean())
-    names = sorted(set(model_side) & set(true_side))
-    rho = spearmanr([model_side[n] for n in names], [true_side[n] for n in names]).statistic
-    return {"spearman": float(rho), "drivers": names,
-            "model_mean_abs": {n: model_side[n] for n in names},
-            "true_mean_abs": {n: true_side[n] for n in names}}
+    project: Project
+    feature_spec: object
+    model_spec: ModelSpec
+    index_spec: object
+    spec: BacktestSpec
+    notes: tuple = ()
 
 
-def _driver_group(feature, meta):
-    if feature.startswith("crisis_conflict"):
-        return "conflict_onset"
-    if feature.startswith("crisis_disaster"):
-        return "disaster_onset"
-    indicator = meta.get("indicator")
-    if feature.endswith("__splag") and indicator == "displaced":
-        return "neighbour_displaced"
-    return {"state_capacity": "state_capacity", "displaced": "displaced",
-            "detected_trafficking": "prevalence", "transit_exposure": "transit_exposure",
-            "response_tier": "response_tier",
-            "protection_coverage": "protection_coverage"}.get(indicator)
+def backtest_inputs(config: Config, progress: Progress) -> BacktestInputs:
+    """Stage 1 of a backtest: read and check every input, the [backtest] section included."""
+    from forewarn.flows._checks import check_inputs
 
-
-def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> BacktestRun:
-    """Run the rolling-origin backtest for every configured horizon and model; publish tables.
-
-    For each origin the panel is rebuilt as of the end of that month (vintages respected),
-    models train on targets fully observed by then, and forecasts are scored on what happened
-    next. Baselines: base rate, persistence (last observed outcome), the composite index alone;
-    on the demo world also the generator's true probabilities (the oracle). Origins run side
-    by side in worker processes (``[backtest] workers``), or on Dask with ``dask`` ("local" or
-    a scheduler address), with the same tables as one after the other.
-    """
-    from forewarn.models import BaseRate, Persistence, ScoreAlone, rolling_origin_backtest
-
-    progress = Progress(4, quiet=quiet)
     with progress.stage("load and validate inputs") as st:
-        from forewarn.flows._checks import check_inputs
-
         (feature_spec, model_spec, index_choice, spec), project = check_inputs(config,
                                                                                backtest=True)
         if project.outcome is None:
@@ -337,53 +322,92 @@ def run_backtest_plain(config: Config, out=None, quiet=False, dask=None) -> Back
         for line in notes:
             progress.say(f"      {line}")
         st.detail = f"{len(project.regions)} regions"
-    overall, per_origin, predictions, coverage, recovery, left_out = [], [], [], [], {}, []
-    for h in config.horizons:
-        windows = _windows(config, spec, h, project)
-        runner = OriginRunner(spec.workers, dask, say=progress.say, describe=partial(
-            _describe, horizon=h, left_out=left_out))
-        n = len(windows.origins)
-        with progress.stage(f"{h}-month horizon: {n} origins {windows.origins[0]:%Y-%m} to "
-                            f"{windows.origins[-1]:%Y-%m}, {runner.where(n)}") as st:
-            oracle = _world_series(project, h, "oracle")
-            baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if index_spec else [])
-            if oracle is not None:
-                baselines.append(_FromExtra("oracle", "oracle"))
-            directions = _directions(project, feature_spec, windows.origins[0])
-            roles = (_roles(project, feature_spec, windows.origins[0])
-                     if "detection_aware" in spec.models else None)
-            factories = {kind: _factory(ModelSpec(**{**model_spec.__dict__, "kind": kind}),
-                                        directions, project.config.seed, h,
-                                        12 if config.frequency == "annual" else 1, roles)
-                         for kind in spec.models}
-            make = _make_data(project, feature_spec, model_spec, index_spec, h, oracle)
-            result = rolling_origin_backtest(windows, make, factories, baselines,
-                                             k=spec.top_k, map_origins=runner)
-            true_p = _world_series(project, h, "true")
-            found = result.predictions
-            if true_p is not None:
-                found, true_metrics = _true_metrics(found, true_p)
-                overall.append(true_metrics.assign(horizon=h))
-            overall.append(result.overall.assign(horizon=h))
-            per_origin.append(result.per_origin.assign(horizon=h))
-            predictions.append(found.assign(horizon=h))
-            coverage.append(result.coverage.assign(horizon=h))
-            if oracle is not None:
-                recovery[h] = _recovery_at_last_origin(project, feature_spec, model_spec,
+    return BacktestInputs(project, feature_spec, model_spec, index_spec, spec, tuple(notes))
+
+
+def backtest_horizon(inputs: BacktestInputs, h: int, progress: Progress, dask=None,
+                     origin_task=None) -> dict:
+    """One horizon of a backtest: every origin rebuilt as of its date, trained and scored
+    against the baselines; returns this horizon's tables (see :func:`combine`).
+
+    For each origin the panel is rebuilt as of the end of that month (vintages respected),
+    models train on targets fully observed by then, and forecasts are scored on what happened
+    next. Baselines: base rate, persistence (last observed outcome), the composite index alone;
+    on the demo world also the generator's true probabilities (the oracle). Origins run side
+    by side in worker processes (``[backtest] workers``), or on Dask with ``dask`` ("local" or
+    a scheduler address), with the same tables as one after the other; ``origin_task`` (a
+    Prefect task) wraps each origin.
+    """
+    from forewarn.models import (
+        BaseRate,
+        KnownProbability,
+        Persistence,
+        ScoreAlone,
+        rolling_origin_backtest,
+    )
+
+    project, spec, model_spec = inputs.project, inputs.spec, inputs.model_spec
+    config = project.config
+    left_out = []
+    windows = _windows(config, spec, h, project)
+    runner = OriginRunner(spec.workers, dask, say=progress.say, describe=partial(
+        _describe, horizon=h, left_out=left_out), task=origin_task)
+    n = len(windows.origins)
+    out = {"horizon": h, "left_out": left_out}
+    with progress.stage(f"{h}-month horizon: {n} origins {windows.origins[0]:%Y-%m} to "
+                        f"{windows.origins[-1]:%Y-%m}, {runner.where(n)}") as st:
+        oracle = _world_series(project, h, "oracle")
+        baselines = [BaseRate(), Persistence()] + ([ScoreAlone()] if inputs.index_spec else [])
+        if oracle is not None:
+            baselines.append(KnownProbability("oracle", "oracle"))
+        directions = _directions(project, inputs.feature_spec, windows.origins[0])
+        roles = (_roles(project, inputs.feature_spec, windows.origins[0])
+                 if "detection_aware" in spec.models else None)
+        factories = {kind: _factory(ModelSpec(**{**model_spec.__dict__, "kind": kind}),
+                                    directions, config.seed, h,
+                                    12 if config.frequency == "annual" else 1, roles)
+                     for kind in spec.models}
+        make = _make_data(project, inputs.feature_spec, model_spec, inputs.index_spec, h,
+                          oracle)
+        result = rolling_origin_backtest(windows, make, factories, baselines,
+                                         k=spec.top_k, map_origins=runner)
+        true_p = _world_series(project, h, "true")
+        found, out["overall"] = result.predictions, [result.overall.assign(horizon=h)]
+        if true_p is not None:
+            found, true_metrics = _true_metrics(found, true_p)
+            out["overall"].insert(0, true_metrics.assign(horizon=h))
+        out["per_origin"] = result.per_origin.assign(horizon=h)
+        out["predictions"] = found.assign(horizon=h)
+        out["coverage"] = result.coverage.assign(horizon=h)
+        if oracle is not None:
+            out["recovery"] = _recovery_at_last_origin(project, inputs.feature_spec, model_spec,
                                                        windows, h, spec.models)
-            st.detail = _summary_line(result.overall)
-    run = BacktestRun(_wide(pd.concat(overall)), pd.concat(per_origin, ignore_index=True),
-                      pd.concat(predictions, ignore_index=True),
-                      pd.concat(coverage, ignore_index=True), recovery,
-                      left_out=pd.DataFrame(left_out, columns=_LEFT_OUT_COLUMNS),
-                      notes=tuple(notes))
+        st.detail = summary_line(result.overall)
+    return out
+
+
+def combine(parts: list[dict], inputs: BacktestInputs) -> BacktestRun:
+    """The horizons' tables (:func:`backtest_horizon`) as one :class:`BacktestRun`."""
+    def cat(name):
+        return pd.concat([p[name] for p in parts], ignore_index=True)
+
+    return BacktestRun(_wide(pd.concat([t for p in parts for t in p["overall"]])),
+                       cat("per_origin"), cat("predictions"), cat("coverage"),
+                       {p["horizon"]: p["recovery"] for p in parts if "recovery" in p},
+                       left_out=pd.DataFrame([r for p in parts for r in p["left_out"]],
+                                             columns=_LEFT_OUT_COLUMNS),
+                       notes=inputs.notes)
+
+
+def publish_backtest(run: BacktestRun, inputs: BacktestInputs, out_dir,
+                     progress: Progress) -> Path:
+    """The last stage: write the tables to ``OUT/backtests/<id>`` and point
+    ``OUT/latest-backtest`` at it; set and return ``run.path``."""
     with progress.stage("publish") as st:
-        run.path = _publish(run, config, out or config.output_dir, feature_spec, model_spec,
-                            spec)
+        run.path = _publish(run, inputs.project.config, out_dir, inputs.feature_spec,
+                            inputs.model_spec, inputs.spec)
         st.detail = str(run.path)
-    if not quiet:
-        print(format_summary(run), flush=True)
-    return run
+    return run.path
 
 
 def _describe(frame: pd.DataFrame, horizon: int, left_out: list | None = None) -> str:
@@ -414,6 +438,7 @@ def _factory(spec: ModelSpec, directions: dict, seed: int, horizon: int, step_mo
 def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon,
                              families=()):
     from forewarn.flows._pipeline import feature_table
+    from forewarn.models import capacity_recovery, driver_recovery
 
     origin = windows.origins[-1]
     prepared = prepare(project, _end_of_month(origin), feature_spec)
@@ -434,43 +459,6 @@ def _recovery_at_last_origin(project, feature_spec, model_spec, windows, horizon
     return out
 
 
-def capacity_recovery(model, X, feature="state_capacity") -> dict:
-    """How a model's state-capacity effect compares with the demo world's truth.
-
-    ``effect`` is the contribution at the training 10th percentile of state capacity minus the
-    one at the 90th [log-odds]: positive when low capacity raises the score. It is read from
-    the risk part of a detection-aware model. ``true_risk`` is the world's effect on the chance
-    of a surge over the same range; ``true_recorded`` adds the world's detection term (what a
-    model of detected surges can at best find). For a detection-aware model ``detection`` and
-    ``true_detection`` are the same for the detection part, high minus low capacity (positive:
-    detection rises with capacity). ``held_at_zero`` says a sign constraint holds the effect at
-    0 (the data pushed it the other way), so a flat line there is not "no link".
-    """
-    from forewarn.datasets import TRUE_EFFECTS, detection_rate
-    from forewarn.models import DetectionAwareLogit, explain, held_at_zero
-
-    low, high = np.nanpercentile(X[feature].to_numpy(dtype=float), [10, 90])
-    rows = pd.DataFrame(np.repeat(X[list(X.columns)].median().to_numpy()[None, :], 2, axis=0),
-                        columns=X.columns)
-    rows[feature] = [low, high]
-
-    def effect(part=None):
-        c, _ = explain(model, rows, part) if part else explain(model, rows)
-        return float(c[feature].iloc[0] - c[feature].iloc[1])
-
-    true_risk = -TRUE_EFFECTS["state_capacity"] * (high - low) / 14
-    out = {"low": float(low), "high": float(high), "effect": effect("risk" if isinstance(
-        model, DetectionAwareLogit) else None), "true_risk": float(true_risk),
-        "true_recorded": float(true_risk + np.log(detection_rate(low))
-                              - np.log(detection_rate(high)))}
-    out["sign_recovered"] = bool(np.sign(out["effect"]) == np.sign(true_risk))
-    out["held_at_zero"] = feature in held_at_zero(model)
-    if isinstance(model, DetectionAwareLogit):
-        out["detection"] = -effect("detection")
-        out["true_detection"] = float((high - low) / 12)
-    return out
-
-
 def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
     wide = tidy.pivot_table(index=["horizon", "model"], columns="metric", values="value",
                             sort=False).reset_index()
@@ -478,74 +466,7 @@ def _wide(tidy: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-_SHOWN = {"roc_auc": "ROC-AUC", "average_precision": "avg prec", "brier": "Brier",
-          "log_loss": "log loss", "calibration_slope": "cal slope",
-          "calibration_intercept": "cal icpt", "coverage": "coverage",
-          "roc_auc_true": "AUC true", "average_precision_true": "AP true"}
-
-
 _LEFT_OUT_COLUMNS = ["origin", "horizon", "train_unknown", "test_unknown", "test_rows"]
-
-
-def _left_out_line(left_out: pd.DataFrame | None, horizon: int) -> str | None:
-    """One line saying how many region-periods had an unknown outcome, or None when none."""
-    if left_out is None or left_out.empty:
-        return None
-    rows = left_out.loc[left_out["horizon"] == horizon]
-    train, test = int(rows["train_unknown"].sum()), int(rows["test_unknown"].sum())
-    if not (train or test):
-        return None
-    return (f"  outcome unknown, left out (never counted as 0): {test:,} of "
-            f"{test + int(rows['test_rows'].sum()):,} region-periods at the origins, "
-            f"{train:,} training rows summed over {len(rows)} origins")
-
-
-def _shown(overall: pd.DataFrame) -> dict:
-    """Columns of the summary: the fixed measures, then events and each top k (count, share)."""
-    ks = sorted(int(c[3:-7]) for c in overall if c.startswith("top") and c.endswith("_caught"))
-    tops = {}
-    for k in ks:
-        tops[f"top{k}_caught"] = f"in top {k}"
-        tops[f"top{k}_share"] = f"top {k} %"
-    return {**_SHOWN, **({"events": "events"} if ks else {}), **tops}
-
-
-def _summary_line(overall: pd.DataFrame) -> str:
-    auc = overall[overall["metric"] == "roc_auc"].set_index("model")["value"]
-    return "ROC-AUC " + ", ".join(f"{m} {v:.3f}" for m, v in auc.items())
-
-
-def format_summary(run: BacktestRun) -> str:
-    """The overall metrics as a plain-text table, per horizon, models then baselines."""
-    lines = ["", "Backtest, all origins pooled. Higher is better except Brier and log loss; a "
-             "calibration slope of 1 and intercept of 0 are ideal;",
-             "in top k = events that fell among the k regions ranked riskiest at their origin "
-             "(summed over origins), top k % = their share of all events."]
-    shown = _shown(run.overall)
-    cols = [c for c in shown if c in run.overall]
-    counts = {c for c in cols if c == "events" or c.endswith("_caught")}
-    for h, table in run.overall.groupby("horizon"):
-        lines.append(f"\n  {h}-month horizon")
-        header = f"  {'model':<14}" + "".join(f"{shown[c]:>10}" for c in cols)
-        lines.append(header)
-        for _, row in table.iterrows():
-            lines.append(f"  {row['model']:<14}" + "".join(
-                f"{'-':>10}" if pd.isna(row[c]) else
-                f"{row[c]:>10.1f}" if c in counts else f"{row[c]:>10.3f}" for c in cols))
-        unknown = _left_out_line(run.left_out, h)
-        if unknown:
-            lines.append(unknown)
-        if h in run.recovery:
-            rec = run.recovery[h]
-            lines.append(f"  driver recovery (demo truth): Spearman {rec['spearman']:.2f} over "
-                         f"{len(rec['drivers'])} drivers")
-            for kind, cap in rec.get("state_capacity", {}).items():
-                lines.append(
-                    f"  state capacity, {kind}: low minus high capacity {cap['effect']:+.2f} "
-                    f"log-odds (true risk {cap['true_risk']:+.2f}, true recorded "
-                    f"{cap['true_recorded']:+.2f})"
-                    + (" - held at 0 by its sign constraint" if cap["held_at_zero"] else ""))
-    return "\n".join(lines)
 
 
 def _left_out_totals(left_out: pd.DataFrame | None) -> dict:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
+from functools import partial
 
 from threadpoolctl import threadpool_limits
 
@@ -23,6 +25,16 @@ def _one_thread(fn, i, item):
     """``(i, fn(item))`` with one BLAS/OpenMP thread (in a worker process or this one)."""
     with threadpool_limits(1):
         return i, fn(item)
+
+
+def _in_process(pool, fn, i, item):
+    """``(i, fn(item))`` computed in one of ``pool``'s worker processes (this thread waits)."""
+    return pool.submit(_one_thread, fn, i, item).result()
+
+
+def _on_dask(client, fn, i, item):
+    """``(i, fn(item))`` computed on a Dask worker (this thread waits)."""
+    return client.submit(_one_thread, fn, i, item, pure=False).result()
 
 
 def _duration(seconds: float) -> str:
@@ -48,10 +60,16 @@ class OriginRunner:
         the time so far and an estimate of the time left.
     describe : callable, optional
         ``describe(result) -> str``, a few words on a finished origin.
+    task : prefect.Task, optional
+        Each origin then runs as this Prefect task (inside a flow), called
+        ``task(compute, fn, i, origin)``; it waits while a worker process or Dask computes
+        the origin, so the flow shows one task run per origin.
     """
 
-    def __init__(self, workers: int = 0, dask: str | None = None, say=None, describe=None):
+    def __init__(self, workers: int = 0, dask: str | None = None, say=None, describe=None,
+                 task=None):
         self.workers, self.dask, self.say, self.describe = workers, dask, say, describe
+        self.task = task
 
     def processes(self, n_origins: int) -> int:
         """How many origins run at once. [-]"""
@@ -71,41 +89,65 @@ class OriginRunner:
         if not origins:
             return []
         self._t0, self._done, self._n = time.perf_counter(), 0, len(origins)
-        if self.dask:
-            pairs = self._on_dask(fn, origins)
-        elif self.processes(len(origins)) == 1:
-            pairs = (_one_thread(fn, i, o) for i, o in enumerate(origins))
-        else:
-            from joblib import Parallel, delayed
-
-            pairs = Parallel(n_jobs=self.processes(len(origins)), backend="loky",
-                             return_as="generator_unordered")(
-                delayed(_one_thread)(fn, i, o) for i, o in enumerate(origins))
         results = [None] * len(origins)
-        for i, result in pairs:
-            results[i] = result
-            self._report(origins[i], result)
+        with self._executor(fn, len(origins)) as (compute, remote):
+            for i, result in self._pairs(compute, remote, origins):
+                results[i] = result
+                self._report(origins[i], result)
         return results
 
-    def _on_dask(self, fn, origins):
+    @contextmanager
+    def _executor(self, fn, n_origins):
+        """``(compute, fn)``: ``compute(fn, i, origin) -> (i, result)`` runs one origin in this
+        process, in a worker process or on Dask (``fn`` then sent to the workers once)."""
+        if self.dask:
+            with self._dask_client(n_origins) as client:
+                # The inputs travel to every worker once, not inside the task graph.
+                remote = client.scatter(fn, broadcast=True, hash=False)
+                yield partial(_on_dask, client), remote
+        elif self.processes(n_origins) == 1:
+            yield _one_thread, fn
+        else:
+            from joblib.externals.loky import get_reusable_executor
+
+            pool = get_reusable_executor(max_workers=self.processes(n_origins))
+            yield partial(_in_process, pool), fn
+
+    def _pairs(self, compute, fn, origins):
+        """``(i, result)`` for every origin as each finishes."""
+        serial = not self.dask and self.processes(len(origins)) == 1
+        if self.task is None:
+            if serial:
+                yield from (compute(fn, i, o) for i, o in enumerate(origins))
+                return
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
+            with ThreadPoolExecutor(len(origins)) as threads:
+                futures = [threads.submit(compute, fn, i, o) for i, o in enumerate(origins)]
+                yield from (f.result() for f in as_completed(futures))
+        elif serial:
+            yield from (self.task(compute, fn, i, o) for i, o in enumerate(origins))
+        else:
+            from prefect.futures import as_completed
+
+            futures = [self.task.submit(compute, fn, i, o) for i, o in enumerate(origins)]
+            yield from (f.result() for f in as_completed(futures))
+
+    @contextmanager
+    def _dask_client(self, n_origins):
         from forewarn.flows._dask import check_address, cluster_kwargs
 
         check_address(self.dask)
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # read on import
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
 
         if self.dask == "local":
-            cluster = LocalCluster(**cluster_kwargs(min(usable_cores(), len(origins))))
+            cluster = LocalCluster(**cluster_kwargs(min(usable_cores(), n_origins)))
             client = Client(cluster)
         else:
             cluster, client = None, Client(self.dask)
         try:
-            # The inputs travel to every worker once, not inside the task graph.
-            remote = client.scatter(fn, broadcast=True, hash=False)
-            futures = client.map(_one_thread, [remote] * len(origins), range(len(origins)),
-                                 origins, pure=False)
-            for future in as_completed(futures):
-                yield future.result()
+            yield client
         finally:
             client.close()
             if cluster is not None:

@@ -6,7 +6,6 @@ project ─► panel (as of) ─► features ─┬─► index
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -482,11 +481,6 @@ def index_only_scores(project: Project, prepared: Prepared, index: pd.DataFrame,
         "low_reliability": idx["low_reliability"].to_numpy(dtype=bool), "margin": nan,
         "change": nan, "drivers_up": "", "drivers_down": "",
     })
-
-
-def to_json(value) -> str:
-    """Compact JSON for manifests (dates as ISO text)."""
-    return json.dumps(value, default=str, sort_keys=True)
 
 
 def model_dir(run_dir: Path, horizon: int) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 from forewarn.errors import ForewarnError, InputError, Problem
 from forewarn.flows._interrupt import Interrupted, interrupted
 
-__all__ = ["RunFolder", "PublishError", "latest_run", "list_runs", "new_run_id", "output_lock"]
+__all__ = ["RunFolder", "PublishError", "latest_run", "new_run_id", "output_lock"]
 
 MANIFEST = "manifest.json"
 _PARTIAL = ".partial-"
@@ -87,15 +87,6 @@ def new_run_id(as_of) -> str:
     """A sortable, unique run id: UTC time of the run, then the forecast date."""
     now = datetime.now(timezone.utc)
     return f"{now:%Y%m%dT%H%M%S}-{now.microsecond:06d}Z_asof-{as_of:%Y-%m-%d}"
-
-
-def list_runs(out_dir) -> list[Path]:
-    """Complete runs under ``out_dir``, oldest first (a run is complete when it has a manifest)."""
-    runs = Path(out_dir) / "runs"
-    if not runs.is_dir():
-        return []
-    return sorted(p for p in runs.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
 
 
 def latest_run(out_dir, name: str = "latest") -> Path | None:

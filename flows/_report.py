@@ -105,12 +105,11 @@ def _undetected_too(label: str) -> str:
 
 def report_data(result, change=None, previous_as_of=None) -> ReportData:
     """The report bundle of a run (see :class:`forewarn.reports.ReportData`)."""
-    from forewarn.flows._pipeline import specs_from_config
     from forewarn.models import DetectionAwareLogit, held_at_zero, make_model_card, shape_functions
 
     project = result.project
     config = project.config
-    _, model_spec, _ = specs_from_config(config)
+    model_spec = result.model_spec  # read from the config once, at validation
     backtest, calibration = _backtest_tables(config.output_dir, model_spec.kind)
     shapes, card, detection, held = None, {}, None, ()
     if result.trained:

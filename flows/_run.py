@@ -35,8 +35,9 @@ from forewarn.flows._project import Project, input_hashes
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
 from forewarn.reports import spreadsheet_safe
 
-__all__ = ["RunResult", "Progress", "STAGES", "run_stages", "finish_stages", "publish_run",
-           "add_change", "cache_key", "package_versions", "PACKAGES"]
+__all__ = ["RunResult", "Progress", "STAGES", "configured", "validate_stage", "prepare_stage",
+           "finish_stages", "publish_run", "add_change", "cache_key", "package_versions",
+           "PACKAGES"]
 
 #: Packages whose versions every manifest records.
 PACKAGES = ("forewarn", "numpy", "pandas", "xarray", "scikit-learn", "geopandas", "shapely",
@@ -87,10 +88,58 @@ class _Stage:
 
 @dataclass
 class RunResult:
-    """What a run produced; ``forewarn.run`` returns it and the CLI writes it."""
+    """What a forecast run produced; :func:`forewarn.run` returns it and the CLI writes it.
+
+    Attributes
+    ----------
+    project : Project
+        The validated inputs (config, catalogue, regions, observations, outcome, events).
+    prepared : Prepared or None
+        The as-of panel, the age of its values and the features at the forecast date. On Dask
+        it is handed back loaded when under 256 MiB, else None (the run folder holds what was
+        published).
+    scores : pandas.DataFrame
+        One row per region and horizon (:data:`forewarn.reports.SCORE_COLUMNS`): probability
+        and its interval [-], risk class, index score [0-10], reliability [-], margin
+        [log-odds], change since the previous run [-] and the top drivers.
+    explanations : pandas.DataFrame
+        ``region_id, horizon, feature, value, contribution`` [log-odds]; for every region and
+        horizon ``base_values[h] + sum(contribution) == margin``. Empty for an index-only run.
+    drivers : pandas.DataFrame
+        Each region's top drivers up and down (``region_id, horizon, feature, value,
+        contribution, direction, text``), in words as the report shows them.
+    history : pandas.DataFrame
+        The model's probability of every region at past months (``region_id, horizon, time,
+        probability``): the risk-over-time chart of the region cards. [-]
+    base_values : dict
+        Per horizon [months], the model's base value [log-odds].
+    index : pandas.DataFrame
+        The composite index at the forecast date by region: score [0-10], its nodes,
+        reliability [-] and each indicator's contribution.
+    index_spec : IndexSpec
+        The index hierarchy used.
+    bounds : Bounds
+        The frozen scaling bounds of the index.
+    trained : dict
+        Per horizon [months], the trained model and its training and origin rows.
+    feature_meta : pandas.DataFrame
+        One row per feature: label, indicator, unit, direction.
+    run_dir : pathlib.Path or None
+        The published run folder (None until published).
+    timings : dict
+        Seconds per stage. [s]
+    manifest : dict
+        The run folder's manifest.json.
+    detection_explanations : pandas.DataFrame
+        A detection-aware model's detection part, explained like ``explanations``.
+    detection_base_values : dict
+        Per horizon, the detection part's base value [log-odds].
+    model_spec : ModelSpec or None
+        The [model] settings the run used (read from the config once, at validation).
+    """
 
     project: Project
-    prepared: Prepared
+    prepared: Prepared | None
     scores: pd.DataFrame
     explanations: pd.DataFrame
     drivers: pd.DataFrame
@@ -104,11 +153,11 @@ class RunResult:
     run_dir: Path | None = None
     timings: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
-    #: A detection-aware model's detection part: explanations and base value per horizon.
     detection_explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
     detection_base_values: dict = field(default_factory=dict)
     #: ``(unit of work, where it ran)``: a Dask worker's address, or this process.
     ran_on: list = field(default_factory=list)
+    model_spec: object = None
 
 
 def cache_key(config: Config, as_of, parts: dict) -> str:
@@ -224,22 +273,44 @@ STAGES = ("load and validate inputs", "as-of panel and features", "composite ind
           "train models", "score and explain", "publish")
 
 
-def run_stages(config: Config, as_of=None, progress: Progress | None = None,
-               cache_dir=None) -> RunResult:
-    """Every stage of a forecast but publishing; the plain function the flow's tasks call."""
-    progress = progress or Progress(len(STAGES), quiet=True)
-    as_of = pd.Timestamp(as_of) if as_of is not None else config.resolved_as_of()
+def configured(config, as_of=None, out=None) -> Config:
+    """The run's config: a path, a Config or None (the demo world), with ``as_of`` (a date)
+    and ``out`` (the output folder) given on the command line in place of the config's."""
+    import dataclasses
+
+    from forewarn.flows._api import resolve_config
+
+    cfg = resolve_config(config)
+    changes = {}
+    if as_of is not None:
+        changes["as_of"] = pd.Timestamp(as_of)
+    if out is not None:
+        changes["output_dir"] = Path(out)
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def validate_stage(config: Config, progress: Progress):
+    """Stage 1: read and check every input; return the project and its specs (feature, model,
+    index choice), read from the config once here and passed on to the later stages."""
     with progress.stage(STAGES[0]) as st:
-        (feature_spec, model_spec, index_choice), project = check_inputs(config)
+        specs, project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
         for line in project.notes():
             progress.say(f"      {line}")
+    return project, specs
+
+
+def prepare_stage(project: Project, feature_spec, progress: Progress, cache_dir=None,
+                  chunks: int | None = None, store=None) -> Prepared:
+    """Stage 2: the panel as of the forecast date and its features (dask-backed in ``chunks``
+    of regions, through the Zarr ``store``, when given)."""
+    as_of = project.config.resolved_as_of()
     with progress.stage(STAGES[1]) as st:
-        prepared = prepare(project, as_of, feature_spec, cache_dir=cache_dir)
+        prepared = prepare(project, as_of, feature_spec, cache_dir=cache_dir, chunks=chunks,
+                           store=store)
         st.detail = (f"as of {as_of:%Y-%m-%d}: {prepared.panel.sizes['time']} time steps, "
                      f"{len(prepared.features.data_vars)} features")
-    return finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
-                         cache_dir)
+    return prepared
 
 
 def finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
@@ -288,7 +359,8 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                                              if detection else pd.DataFrame()),
                      detection_base_values={f.horizon: f.detection_base_value for f in forecasts
                                             if f.detection_base_value is not None},
-                     ran_on=cluster.ran_on + [u for t in trained.values() for u in t.ran_on])
+                     ran_on=cluster.ran_on + [u for t in trained.values() for u in t.ran_on],
+                     model_spec=model_spec)
 
 
 def _index_table(result) -> pd.DataFrame:

@@ -102,7 +102,7 @@ def serve(config=None, out=None, port: int = 4200) -> None:
 
     cfg = resolve_config(config)
     out_dir = writable_output(out if out is not None else cfg.output_dir)
-    home = configure_prefect(out_dir / ".prefect", log_level="WARNING")
+    home = configure_prefect(log_level="WARNING")
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         print(f"forewarn serve: starting a local Prefect server on 127.0.0.1:{port} ...",

@@ -121,6 +121,14 @@ OutOption = Annotated[
 ]
 
 
+def _start_prefect():
+    """Prefect's server starts first, beside the imports and checks that follow (see
+    forewarn.flows._prefect)."""
+    from forewarn.flows._prefect import start_temporary_server
+
+    start_temporary_server()
+
+
 @app.command()
 def run(config: ConfigOption = None,
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="Forecast date YYYY-MM-DD "
@@ -132,6 +140,7 @@ def run(config: ConfigOption = None,
             "to this machine) or a scheduler address tcp://host:8786.")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False):
     """Run the full forecast flow and publish a run folder (scores, explanations, report, maps)."""
+    _start_prefect()
     from forewarn.flows._api import run as _run_api
 
     start = time.perf_counter()
@@ -163,6 +172,7 @@ def backtest(config: ConfigOption = None, out: OutOption = None,
              = False):
     """Rolling-origin backtest: rebuild the panel as of each origin, train, forecast, score
     against base rate, persistence, the index alone (and the demo world's true probabilities)."""
+    _start_prefect()
     from forewarn.flows._api import backtest as _backtest_api
 
     result = _backtest_api(config, out=out, quiet=quiet, dask=dask)

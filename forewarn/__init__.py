@@ -2,12 +2,14 @@
 
 The top-level functions are the ones behind the command line, so a notebook gets the same
 objects the CLI writes: ``forewarn.run(config)``, ``forewarn.backtest(config)``,
-``forewarn.validate(config)``, ``forewarn.init(directory)``.
+``forewarn.validate(config)``, ``forewarn.init(directory)``. ``run`` returns a
+:class:`RunResult` (scores, explanations, drivers, the run folder), ``backtest`` a
+:class:`BacktestRun` (metrics against baselines, predictions, the published folder).
 """
 
 __version__ = "0.1.0"
 
-_API = ("run", "backtest", "validate", "init")
+_API = ("run", "backtest", "validate", "init", "RunResult", "BacktestRun")
 
 __all__ = ["__version__", *_API]
 

@@ -6,105 +6,77 @@ additive in log-odds, so every score splits exactly into one contribution per fe
 detection-aware family has two such parts, the risk of a surge and the chance it is detected.
 """
 
-from forewarn.models._backtest import (
-    BacktestResult,
-    BacktestWindows,
-    rolling_origin_backtest,
-    score_against_truth,
-)
-from forewarn.models._baselines import BaseRate, Persistence, ScoreAlone
-from forewarn.models._change import MarginChange, explain_change
-from forewarn.models._classes import RISK_CLASSES, class_names, classify
-from forewarn.models._detection import DetectionAwareLogit
-from forewarn.models._drivers import describe_value, top_drivers
-from forewarn.models._estimators import AdditiveBoosting, ElasticNetLogit, fit_quietly
-from forewarn.models._families import MODEL_KINDS
-from forewarn.models._explain import (
-    bootstrap_explanations,
-    coefficients,
-    explain,
-    explained_margin,
-    held_at_zero,
-    shape_functions,
-)
-from forewarn.models._metrics import (
-    calibration_slope_intercept,
-    classification_metrics,
-    expected_calibration,
-    expected_calibration_curve,
-    expected_ranking_metrics,
-    interval_coverage,
-    top_k_capture,
-)
-from forewarn.models._persistence import (
-    TRUSTED_TYPES,
-    ModelCard,
-    load_model,
-    make_model_card,
-    save_model,
-)
-from forewarn.models._scenario import Scenario, run_scenario
-from forewarn.models._shape import (
-    ShapeReading,
-    band_reading,
-    capacity_enough,
-    detection_shapes,
-    peak_after_onset,
-    shape_range,
-)
-from forewarn.models._splits import TimeOrderedSplit
-from forewarn.models._validation import ModelInputError
-from forewarn.models._verdict import CEILINGS, Verdict, backtest_verdict
+import importlib
 
-__all__ = [
-    "AdditiveBoosting",
-    "BacktestResult",
-    "BacktestWindows",
-    "BaseRate",
-    "CEILINGS",
-    "DetectionAwareLogit",
-    "ElasticNetLogit",
-    "MODEL_KINDS",
-    "MarginChange",
-    "ModelCard",
-    "ModelInputError",
-    "RISK_CLASSES",
-    "Persistence",
-    "Scenario",
-    "ScoreAlone",
-    "ShapeReading",
-    "TRUSTED_TYPES",
-    "TimeOrderedSplit",
-    "Verdict",
-    "backtest_verdict",
-    "band_reading",
-    "calibration_slope_intercept",
-    "capacity_enough",
-    "class_names",
-    "classify",
-    "classification_metrics",
-    "coefficients",
-    "describe_value",
-    "detection_shapes",
-    "bootstrap_explanations",
-    "explain",
-    "explain_change",
-    "fit_quietly",
-    "explained_margin",
-    "expected_ranking_metrics",
-    "expected_calibration",
-    "expected_calibration_curve",
-    "held_at_zero",
-    "interval_coverage",
-    "load_model",
-    "make_model_card",
-    "peak_after_onset",
-    "rolling_origin_backtest",
-    "score_against_truth",
-    "run_scenario",
-    "save_model",
-    "shape_functions",
-    "shape_range",
-    "top_drivers",
-    "top_k_capture",
-]
+# Imported on first use (PEP 562): `forewarn.reports` and the command line need the risk
+# classes and a few words, not scikit-learn, skops and scipy at import time.
+_HOME = {
+    "AdditiveBoosting": "_estimators",
+    "backtest_verdict": "_verdict",
+    "BacktestResult": "_backtest",
+    "BacktestWindows": "_backtest",
+    "band_reading": "_shape",
+    "BaseRate": "_baselines",
+    "bootstrap_explanations": "_explain",
+    "calibration_slope_intercept": "_metrics",
+    "capacity_enough": "_shape",
+    "capacity_recovery": "_recovery",
+    "CEILINGS": "_verdict",
+    "class_names": "_classes",
+    "classification_metrics": "_metrics",
+    "classify": "_classes",
+    "coefficients": "_explain",
+    "demo_driver_group": "_recovery",
+    "describe_value": "_drivers",
+    "detection_shapes": "_shape",
+    "DetectionAwareLogit": "_detection",
+    "driver_recovery": "_recovery",
+    "ElasticNetLogit": "_estimators",
+    "expected_calibration": "_metrics",
+    "expected_calibration_curve": "_metrics",
+    "expected_ranking_metrics": "_metrics",
+    "explain": "_explain",
+    "explain_change": "_change",
+    "explained_margin": "_explain",
+    "fit_quietly": "_estimators",
+    "held_at_zero": "_explain",
+    "interval_coverage": "_metrics",
+    "KnownProbability": "_recovery",
+    "load_model": "_persistence",
+    "make_model_card": "_persistence",
+    "MarginChange": "_change",
+    "MODEL_KINDS": "_families",
+    "ModelCard": "_persistence",
+    "ModelInputError": "_validation",
+    "peak_after_onset": "_shape",
+    "Persistence": "_baselines",
+    "RISK_CLASSES": "_classes",
+    "rolling_origin_backtest": "_backtest",
+    "run_scenario": "_scenario",
+    "save_model": "_persistence",
+    "Scenario": "_scenario",
+    "score_against_truth": "_backtest",
+    "ScoreAlone": "_baselines",
+    "shape_functions": "_explain",
+    "shape_range": "_shape",
+    "ShapeReading": "_shape",
+    "TimeOrderedSplit": "_splits",
+    "top_drivers": "_drivers",
+    "top_k_capture": "_metrics",
+    "TRUSTED_TYPES": "_persistence",
+    "Verdict": "_verdict",
+}
+
+__all__ = sorted(_HOME, key=str.lower)
+
+
+def __getattr__(name):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"forewarn.models.{_HOME[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'forewarn.models' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))

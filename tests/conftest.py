@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,10 +13,16 @@ import pandas as pd
 import pytest
 import shapely
 
-# Prefect and Dask: quiet and offline in every test process.
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+from forewarn.flows._prefect import configure_prefect
+
+# Prefect and Dask: quiet and offline in every test process, before anything imports Prefect.
+# The command lines the tests start share one Prefect home, created and migrated once per
+# session (never the developer's ~/.forewarn/prefect).
+if not os.environ.get("PREFECT_HOME"):
+    _HOME = tempfile.mkdtemp(prefix="forewarn-test-prefect-")
+    atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+    os.environ["FOREWARN_PREFECT_HOME"] = _HOME
+configure_prefect()
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
@@ -112,6 +121,15 @@ as_of = "2021-12-31"
 horizons = [6]
 """, encoding="utf-8")
     return d / "forewarn.toml"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server (temporary database) for every in-process flow of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,62 @@ def small_demo(folder):
     return path
 
 
+def forecast_stages(config, progress=None):
+    """The forecast flow's plain stages in order in this process, publishing nothing (what its
+    tasks call; no Prefect)."""
+    from forewarn.flows._run import STAGES, Progress, finish_stages, prepare_stage, validate_stage
+
+    progress = progress or Progress(len(STAGES), quiet=True)
+    project, specs = validate_stage(config, progress)
+    prepared = prepare_stage(project, specs[0], progress)
+    return finish_stages(project, prepared, *specs, progress, None)
+
+
+def backtest_stages(config, out=None, quiet=True):
+    """The backtest flow's plain stages in order in this process (what its tasks call; no
+    Prefect), published to ``out`` (default the config's output folder)."""
+    from forewarn.flows._backtest import (
+        backtest_horizon,
+        backtest_inputs,
+        combine,
+        format_summary,
+        publish_backtest,
+    )
+    from forewarn.flows._run import Progress
+
+    progress = Progress(len(config.horizons) + 2, quiet=quiet)
+    inputs = backtest_inputs(config, progress)
+    run = combine([backtest_horizon(inputs, h, progress) for h in config.horizons], inputs)
+    publish_backtest(run, inputs, out or config.output_dir, progress)
+    if not quiet:
+        print(format_summary(run), flush=True)
+    return run
+
+
+def cli(*args):
+    """The command line in this process, as ``forewarn`` would run it: the exit status and
+    what it printed (``returncode``, ``stdout``, ``stderr``, as from :func:`forewarn`). Flows
+    run on the session's Prefect test server (use the ``prefect_server`` fixture)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+    from types import SimpleNamespace
+
+    from forewarn.flows.cli import _run
+
+    out, err = io.StringIO(), io.StringIO()
+    debug = os.environ.get("FOREWARN_DEBUG")
+    os.environ["FOREWARN_DEBUG"] = "1"
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = _run([str(a) for a in args])
+    finally:
+        if debug is None:
+            os.environ.pop("FOREWARN_DEBUG")
+        else:
+            os.environ["FOREWARN_DEBUG"] = debug
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
 def forewarn(*args, timeout=600, **kw):
     """The installed command in a fresh process (as a user runs it)."""
     env = {**os.environ, "FOREWARN_DEBUG": "1"}

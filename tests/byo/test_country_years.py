@@ -12,12 +12,12 @@ import pytest
 
 from forewarn.errors import InputError
 from forewarn.features import has_geometry
-from forewarn.flows._backtest import BacktestSpec, run_backtest_plain
+from forewarn.flows._backtest import BacktestSpec
 from forewarn.flows._config import load_config
 from forewarn.flows._project import load_project
-from forewarn.flows._run import Progress, STAGES, publish_run, run_stages
+from forewarn.flows._run import Progress, STAGES, publish_run
 from forewarn.models import explain
-from projects import country_year_project
+from projects import backtest_stages, country_year_project, forecast_stages
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def backtests(tmp_path_factory):
     for workers in (1, 2):
         folder = tmp_path_factory.mktemp(f"cy{workers}")
         config = load_config(country_year_project(folder, workers=workers))
-        out[workers] = run_backtest_plain(config, out=config.output_dir, quiet=True)
+        out[workers] = backtest_stages(config, out=config.output_dir, quiet=True)
     return out
 
 
@@ -68,7 +68,7 @@ def test_a_regions_table_is_checked_like_any_table(tmp_path):
 def test_run_without_geometry_or_index_spec_publishes_a_report_without_a_map(tmp_path, capsys):
     config = load_config(country_year_project(tmp_path))
     progress = Progress(len(STAGES))
-    result = run_stages(config, progress=progress)
+    result = forecast_stages(config, progress=progress)
     assert result.index_spec.name == "catalogue"
     assert result.index_spec.indicators == ("gdp_per_capita", "conflict_deaths")
     err = capsys.readouterr().err
@@ -131,7 +131,7 @@ def test_backtest_without_any_directed_indicator_skips_the_index_baseline(tmp_pa
     catalogue.write_text(catalogue.read_text().replace("direction = -1", "direction = 0")
                          .replace("direction = 1", "direction = 0"))
     config = load_config(path)
-    run = run_backtest_plain(config, out=config.output_dir, quiet=False)
+    run = backtest_stages(config, out=config.output_dir, quiet=False)
     assert "index_alone" not in set(run.overall["model"])
     assert {"base_rate", "persistence"} <= set(run.overall["model"])
     err = capsys.readouterr().err
@@ -144,7 +144,7 @@ def test_backtest_without_any_directed_indicator_skips_the_index_baseline(tmp_pa
 def test_report_shows_events_in_the_top_k_with_the_baselines(backtests):
     run = backtests[2]
     config = load_config(run.path.parents[2] / "forewarn.toml")
-    result = run_stages(config)
+    result = forecast_stages(config)
     html = (publish_run(result, config.output_dir) / "report.html").read_text(encoding="utf-8")
     assert "Events in top 3" in html and "Events in top 6" in html
     overall = run.overall.set_index("model")

@@ -68,3 +68,23 @@ def test_origins_on_a_local_dask_cluster_come_back_in_order():
     assert [year for year, _ in results] == [2010, 2011, 2012, 2013]
     assert all(threads == 1 for _, threads in results)
     assert len(lines) == 4 and OriginRunner(dask="local").where(4) == "on Dask (local)"
+
+
+@pytest.mark.slow  # a Prefect flow on the session's test server
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_origin_runs_as_a_task_of_the_flow(workers, prefect_server):
+    from prefect import flow
+
+    from forewarn.flows._flow import origin_task
+
+    seen = []
+    task = origin_task.with_options(on_completion=[lambda t, run, state: seen.append(run.name)])
+
+    @flow
+    def origins():
+        return OriginRunner(workers, task=task)(_slow_first, ORIGINS)
+
+    results = origins()
+    assert [year for year, _ in results] == [2010, 2011, 2012, 2013]
+    assert all(threads == 1 for _, threads in results)
+    assert sorted(seen) == [f"origin {y}-12" for y in range(2010, 2014)]

@@ -28,7 +28,7 @@ pytestmark = [
 def origin_run(tmp_path_factory):
     """The current origin project built from the real files and run (no publishing)."""
     from forewarn.flows import load_config
-    from forewarn.flows._run import run_stages
+    from projects import forecast_stages
 
     spec = importlib.util.spec_from_file_location("countries_build_f", EXAMPLE / "build.py")
     build = importlib.util.module_from_spec(spec)
@@ -39,7 +39,7 @@ def origin_run(tmp_path_factory):
         shutil.copy(EXAMPLE / name, folder / name)
     build.build_project(folder / "data", data=REAL)
     config = load_config(folder / "current_origin.toml")
-    return run_stages(config)
+    return forecast_stages(config)
 
 
 def test_findings_of_the_real_origin_model(origin_run):

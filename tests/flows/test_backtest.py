@@ -11,7 +11,7 @@ from projects import small_demo
 
 
 @pytest.mark.slow
-def test_backtest_small_world(tmp_path):
+def test_backtest_small_world(tmp_path, prefect_server):
     from forewarn.flows import backtest
 
     project = small_demo(tmp_path / "demo")
@@ -35,6 +35,35 @@ def test_backtest_small_world(tmp_path):
     assert (folder / "metrics.csv").is_file() and (folder / "summary.txt").is_file()
     summary = (folder / "summary.txt").read_text()
     assert "index_alone" in summary and "ROC-AUC" in summary
+    # One flow, each origin a task of it (Prefect records task runs a little after they ran).
+    assert _task_runs("forewarn-backtest") >= {"backtest inputs", "origin 2018-12",
+                                               "origin 2019-12", "publish backtest"}
+
+
+def _task_runs(flow_name: str, timeout: float = 60) -> set:
+    """Names of the completed task runs of the newest run of a flow, on the test server."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                    sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
+        while True:
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[run.id])))
+            names = {t.name for t in tasks if t.state and t.state.is_completed()}
+            if "publish backtest" in names or time.monotonic() > deadline:
+                return names
+            time.sleep(1)
 
 
 def test_backtest_spec_errors():
@@ -47,7 +76,7 @@ def test_backtest_spec_errors():
 
 
 @pytest.mark.slow  # starts the Prefect flow before the windows are checked
-def test_overlapping_windows_rejected(tmp_path):
+def test_overlapping_windows_rejected(tmp_path, prefect_server):
     from forewarn.flows import backtest
 
     project = small_demo(tmp_path / "demo")
@@ -58,7 +87,7 @@ def test_overlapping_windows_rejected(tmp_path):
 
 
 @pytest.mark.slow  # a whole backtest
-def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path):
+def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path, prefect_server):
     """With outcome_missing = "unknown" a region-year without a row is never scored as 0."""
     from forewarn.flows import backtest
 

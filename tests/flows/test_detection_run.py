@@ -12,10 +12,11 @@ import pytest
 from scipy.special import expit, logit
 
 from forewarn.reports import SCORE_COLUMNS
-from projects import forewarn, small_demo
+from projects import cli, small_demo
 
-# Whole flows: `pytest -m "not slow"` skips them.
-pytestmark = pytest.mark.slow
+# Whole flows, in this process on the session's Prefect test server: `pytest -m "not slow"`
+# skips them.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 _EXTRA = ["detection_probability", "detection_lower", "detection_upper", "observed_probability"]
 
@@ -30,9 +31,9 @@ def project(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def run(project, tmp_path_factory):
+def run(project, tmp_path_factory, prefect_server):
     out = tmp_path_factory.mktemp("out")
-    done = forewarn("run", "--config", project, "--out", out)
+    done = cli("run", "--config", project, "--out", out)
     assert done.returncode == 0, done.stderr
     return (out / "latest").resolve()
 
@@ -80,11 +81,11 @@ def test_report_and_commands_speak_of_both_parts(run, project):
     card = re.search(r"How much state capacity is enough\?</h4>\s*<p>(.*?)</p>", html, re.S)
     assert card and "finds no link between state capacity and risk" not in card.group(1)
     region = pd.read_parquet(run / "scores.parquet")["region_id"].iloc[0]
-    done = forewarn("explain", region, "--run", run)
+    done = cli("explain", region, "--run", run)
     assert done.returncode == 0, done.stderr
     assert "chance of a surge, detected or not" in done.stdout
     assert "a surge there would be detected with probability" in done.stdout
-    done = forewarn("scenario", region, "--set", "response_tier=1", "--run", run,
+    done = cli("scenario", region, "--set", "response_tier=1", "--run", run,
                     "--config", project)
     assert done.returncode == 0, done.stderr
     assert "percentage points" in done.stdout
@@ -100,7 +101,7 @@ def test_catalogue_without_detection_roles_publishes_nothing(project, tmp_path):
     assert 'role = "detection"' in catalogue
     (folder / "catalogue.toml").write_text(re.sub(r'role = "\w+"\n', "", catalogue))
     out = tmp_path / "out"
-    done = forewarn("run", "--config", folder / "forewarn.toml", "--out", out)
+    done = cli("run", "--config", folder / "forewarn.toml", "--out", out)
     assert done.returncode == 2
     assert "the detection part has no inputs" in done.stderr
     assert 'Give at least one indicator role = "detection" in the catalogue' in done.stderr

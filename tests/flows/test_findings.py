@@ -146,20 +146,19 @@ def test_findings_of_a_small_demo_project_run_as_real_data(tmp_path):
     levers, the additive model; the report gets the section (a demo run does not)."""
     import dataclasses
 
-    from projects import small_demo
+    from projects import forecast_stages, small_demo
 
     from forewarn.flows import findings, load_config
     from forewarn.flows._report import report_data
-    from forewarn.flows._run import run_stages
     from forewarn.reports import render_report
 
     path = small_demo(tmp_path / "demo")
     text = path.read_text()
     assert "demo = true" in text
-    demo_result = run_stages(load_config(path))
+    demo_result = forecast_stages(load_config(path))
     assert report_data(demo_result).findings is None               # the demo leaves it out
     path.write_text(text.replace("demo = true", "demo = false", 1))
-    result = run_stages(load_config(path))
+    result = forecast_stages(load_config(path))
     f = findings(result, None, "additive")
     assert f["step_unit"] == "months" and f["n_bootstrap"] == 4
     assert f["since_onset"].groupby("kind").size().to_dict() == {"conflict": 14, "disaster": 14}

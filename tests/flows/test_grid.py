@@ -19,8 +19,9 @@ from forewarn.flows import run
 from forewarn.flows._project import input_hashes, write_grid_project
 from forewarn.flows._config import load_config
 
-# Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
-pytestmark = pytest.mark.slow
+# Whole flows, in this process on the session's Prefect test server; `pytest -m "not slow"`
+# skips them.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def grid_project(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def single_run(grid_project, tmp_path_factory):
+def single_run(grid_project, tmp_path_factory, prefect_server):
     return run(grid_project, out=tmp_path_factory.mktemp("single"), quiet=True)
 
 

@@ -62,3 +62,24 @@ def test_two_runs_on_one_folder_at_once_both_publish(tmp_path):
     assert any("forewarn: waiting for pid" in err for _, err in results)
     runs = [p for p in (out / "runs").iterdir() if not p.name.startswith(".")]
     assert len(runs) == 2 and latest_run(out) in runs
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_share_one_prefect_home(tmp_path):
+    """Two runs on different output folders at the same time, one Prefect home (one SQLite
+    database, new at the start): the first migrates it, both run their flows, both publish."""
+    import os
+
+    project = small_demo(tmp_path / "demo")
+    env = {**{k: v for k, v in os.environ.items() if k not in ("PREFECT_HOME", "PREFECT_API_URL")},
+           "FOREWARN_PREFECT_HOME": str(tmp_path / "home")}
+    procs = [subprocess.Popen([sys.executable, "-m", "forewarn", "run", "--config", str(project),
+                               "--out", str(tmp_path / f"out{i}"), "--quiet"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    results = [p.communicate(timeout=900) for p in procs]
+    for p, (_, err) in zip(procs, results):
+        assert p.returncode == 0, err[-3000:]
+    assert (tmp_path / "home" / "prefect.db").is_file()
+    for i in range(2):
+        assert latest_run(tmp_path / f"out{i}") is not None

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from forewarn.reports import SCORE_COLUMNS
-from projects import forewarn, small_demo
+from projects import cli, small_demo
 
-# Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
-pytestmark = pytest.mark.slow
+# Whole flows, in this process on the session's Prefect test server (in a fresh process only
+# where the process boundary is what is tested: SIGKILL); `pytest -m "not slow"` skips them.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +28,9 @@ def small_project(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_run(small_project, tmp_path_factory):
+def first_run(small_project, tmp_path_factory, prefect_server):
     out = tmp_path_factory.mktemp("out")
-    done = forewarn("run", "--config", small_project, "--out", out)
+    done = cli("run", "--config", small_project, "--out", out)
     assert done.returncode == 0, done.stderr
     return out, done
 
@@ -76,7 +77,7 @@ def test_scores_contract_and_explanations_add_up(first_run):
 
 
 def test_same_inputs_same_scores(first_run, small_project, tmp_path):
-    again = forewarn("run", "--config", small_project, "--out", tmp_path, "--quiet")
+    again = cli("run", "--config", small_project, "--out", tmp_path, "--quiet")
     assert again.returncode == 0, again.stderr
     a = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
     b = pd.read_parquet((tmp_path / "latest").resolve() / "scores.parquet")
@@ -93,7 +94,7 @@ def test_bad_input_publishes_nothing(small_project, first_run, tmp_path):
         (broken / f.name).symlink_to(f)
     (broken / "observations.csv").unlink()
     (broken / "observations.csv").write_text("region_id,indicator,period,value\nXA01,x,2020,1\n")
-    done = forewarn("run", "--config", broken / "forewarn.toml", "--out", out)
+    done = cli("run", "--config", broken / "forewarn.toml", "--out", out)
     assert done.returncode == 2
     assert "indicator 'x' is not in the catalogue" in done.stderr
     assert "Traceback" not in done.stderr
@@ -104,7 +105,7 @@ def test_bad_input_publishes_nothing(small_project, first_run, tmp_path):
 def test_unwritable_output_is_a_clear_error(small_project, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    done = forewarn("run", "--config", small_project, "--out", blocker / "out")
+    done = cli("run", "--config", small_project, "--out", blocker / "out")
     assert done.returncode == 2
     assert "cannot write here" in done.stderr and "Traceback" not in done.stderr
 
@@ -137,11 +138,44 @@ def test_killed_run_leaves_latest_intact(small_project, first_run, tmp_path):
     for p in (out / "runs").iterdir():
         if p.name.startswith("."):
             assert not (p / "manifest.json").exists()
-    done = forewarn("run", "--config", small_project, "--out", out, "--quiet")
+    done = cli("run", "--config", small_project, "--out", out, "--quiet")
     assert done.returncode == 0, done.stderr
     assert os.readlink(out / "latest") != before
     # The partial folder of the killed process is gone.
     assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
+
+
+def _children(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_a_killed_run_leaves_no_prefect_server_behind(small_project, tmp_path):
+    """SIGKILL runs no clean-up in the run's process: its Prefect server must stop anyway."""
+    import psutil
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "forewarn", "run", "--config",
+                             str(small_project), "--out", str(tmp_path / "out")], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = ""
+    deadline = time.monotonic() + 300
+    while "[2/6]" not in seen and time.monotonic() < deadline:  # the flow runs: server up
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert "[2/6]" in seen, seen
+    servers = [p for p in _children(proc.pid) if "uvicorn" in " ".join(p.cmdline())]
+    assert len(servers) == 1, [p.cmdline() for p in _children(proc.pid)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    gone, alive = psutil.wait_procs(servers, timeout=60)
+    assert not alive, f"Prefect server left running: {[p.pid for p in alive]}"
 
 
 def test_second_run_reports_change(small_project, first_run, tmp_path):
@@ -149,7 +183,7 @@ def test_second_run_reports_change(small_project, first_run, tmp_path):
 
     out = tmp_path / "out"
     shutil.copytree(first_run[0], out, symlinks=True)
-    done = forewarn("run", "--config", small_project, "--out", out, "--as-of", "2020-09-30",
+    done = cli("run", "--config", small_project, "--out", out, "--as-of", "2020-09-30",
                     "--quiet")
     assert done.returncode == 0, done.stderr
     run = (out / "latest").resolve()
@@ -166,15 +200,15 @@ def test_second_run_reports_change(small_project, first_run, tmp_path):
 def test_explain_and_scenario_commands(first_run, small_project):
     out = first_run[0]
     region = pd.read_parquet((out / "latest").resolve() / "scores.parquet")["region_id"].iloc[0]
-    done = forewarn("explain", region, "--run", out)
+    done = cli("explain", region, "--run", out)
     assert done.returncode == 0, done.stderr
     assert "drivers that raise the risk" in done.stdout and "log-odds" in done.stdout
-    done = forewarn("scenario", region, "--set", "response_tier=1", "--run", out,
+    done = cli("scenario", region, "--set", "response_tier=1", "--run", out,
                     "--config", small_project)
     assert done.returncode == 0, done.stderr
     assert "percentage points" in done.stdout and "response_tier" in done.stdout
     assert done.stdout.startswith("DEMO DATA")
-    bad = forewarn("scenario", region, "--set", "response_tier=7", "--run", out,
+    bad = cli("scenario", region, "--set", "response_tier=7", "--run", out,
                    "--config", small_project)
     assert bad.returncode == 2
     assert "outside its valid range [1, 3]" in bad.stderr
@@ -202,7 +236,7 @@ def test_swapped_cache_entries_are_not_reused(small_project, first_run, tmp_path
     a.rename(out / "swap")
     b.rename(a)
     (out / "swap").rename(b)
-    done = forewarn("run", "--config", small_project, "--out", out)
+    done = cli("run", "--config", small_project, "--out", out)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("records the key") == 2
     new = pd.read_parquet((out / "latest").resolve() / "scores.parquet")

@@ -256,8 +256,7 @@ def test_part_is_refused_for_single_part_models(linear_model, panel):
 
 
 def test_capacity_recovery_reads_the_risk_part_and_flags_a_binding_constraint(data):
-    from forewarn.flows._backtest import capacity_recovery
-    from forewarn.models import held_at_zero
+    from forewarn.models import capacity_recovery, held_at_zero
 
     X, y, _, _ = data
     X = X.rename(columns={"capacity": "state_capacity"}) * [1, 14, 1, 1] + [0, 50, 0, 0]
