@@ -23,6 +23,7 @@ def test_usable_cores_follows_the_affinity_and_the_override(monkeypatch):
         usable_cores()
 
 
+@pytest.mark.slow  # fits models under several thread limits
 def test_limits_apply_inside_and_results_do_not_depend_on_them(monkeypatch):
     from forewarn.models import AdditiveBoosting
 

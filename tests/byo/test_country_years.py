@@ -65,6 +65,7 @@ def test_a_regions_table_is_checked_like_any_table(tmp_path):
         load_project(load_config(path))
 
 
+@pytest.mark.slow  # a whole forecast
 def test_run_without_geometry_or_index_spec_publishes_a_report_without_a_map(tmp_path, capsys):
     config = load_config(country_year_project(tmp_path))
     progress = Progress(len(STAGES))
@@ -99,6 +100,7 @@ def test_parallel_origins_give_the_serial_tables(backtests):
     assert serial.per_origin["origin"].nunique() == 4
 
 
+@pytest.mark.slow  # whole backtests
 def test_backtest_derives_the_index_baseline_and_counts_events_in_the_top_k(backtests):
     run = backtests[1]
     overall = run.overall.set_index("model")
@@ -125,6 +127,7 @@ def test_backtest_derives_the_index_baseline_and_counts_events_in_the_top_k(back
     assert "top3_caught" in pd.read_csv(run.path / "metrics.csv").columns
 
 
+@pytest.mark.slow  # whole backtests
 def test_backtest_without_any_directed_indicator_skips_the_index_baseline(tmp_path, capsys):
     path = country_year_project(tmp_path)
     catalogue = tmp_path / "catalogue.toml"
@@ -141,6 +144,7 @@ def test_backtest_without_any_directed_indicator_skips_the_index_baseline(tmp_pa
     assert err.count("about") >= 1 and "origin 2013-12 done (4/4)" in err
 
 
+@pytest.mark.slow  # whole backtests
 def test_report_shows_events_in_the_top_k_with_the_baselines(backtests):
     run = backtests[2]
     config = load_config(run.path.parents[2] / "forewarn.toml")

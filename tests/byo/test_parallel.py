@@ -42,7 +42,7 @@ def test_processes_are_sized_to_the_usable_cores_and_the_origins():
     assert OriginRunner(2).where(9) == "2 at a time in worker processes"
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2: processes
 def test_results_come_back_in_the_origins_order_with_progress(workers):
     lines = []
     runner = OriginRunner(workers, say=lines.append, describe=lambda r: f"year {r[0]}")

@@ -59,6 +59,7 @@ def _u_shaped(seed=0, n=4000):
     return X, y
 
 
+@pytest.mark.slow  # a whole forecast
 def test_direction_zero_is_no_monotone_constraint_and_stays_exactly_explained():
     X, y = _u_shaped()
     with threadpool_limits(1):

@@ -37,8 +37,9 @@ _skip_without_real = pytest.mark.skipif(
 
 
 def needs_real(test):
-    """Mark a test as needing ../shared/data/real and skip it, saying why, when it is absent."""
-    return pytest.mark.real_data(_skip_without_real(test))
+    """Mark a test as needing ../shared/data/real (slow: it builds the project from the real
+    files) and skip it, saying why, when they are absent."""
+    return pytest.mark.slow(pytest.mark.real_data(_skip_without_real(test)))
 
 
 def _load_build():

@@ -29,6 +29,7 @@ def test_init_writes_every_file(demo_dir):
     assert "DEMO DATA" in readme and "detection" in readme
 
 
+@pytest.mark.slow  # validates two whole demo projects
 def test_init_project_equals_embedded_default(demo_dir):
     embedded = validate()
     from_files = validate(demo_dir / "forewarn.toml")

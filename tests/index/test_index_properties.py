@@ -2,12 +2,16 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forewarn.index import AGGREGATIONS, IndexSpec, Leaf, Node, compute_index
 
 SETTINGS = settings(max_examples=40, deadline=None)
+
+# 40 generated index trees each: 3-5 s per property, so they run with the whole suite.
+pytestmark = pytest.mark.slow
 
 
 @st.composite
