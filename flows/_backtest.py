@@ -133,6 +133,11 @@ class BacktestRun:
         unknown.
     notes : tuple of str
         Lines said once when the backtest started (what was skipped or derived, and why).
+    calibration_true : pandas.DataFrame or None
+        Demo world only: calibration curves against the world's truth per horizon, model and
+        ``part`` — ``"risk"`` (the chance of a surge against the true chance) and, for a
+        detection-aware model, ``"detection"`` (the chance a surge is recorded against the
+        world's) — :func:`forewarn.models.score_against_truth`. None on real data.
 
     Detected trafficking measures detection as much as trafficking: every measure here
     scores forecasts of *recorded* surges, the demo world's ``*_true`` measures aside.
@@ -146,6 +151,7 @@ class BacktestRun:
     path: Path | None = None
     left_out: pd.DataFrame | None = None
     notes: tuple = ()
+    calibration_true: pd.DataFrame | None = None
 
 
 def _end_of_month(stamp: pd.Timestamp) -> pd.Timestamp:
@@ -194,27 +200,17 @@ def _world_series(project, horizon, which: str):
     return pd.Series(p.ravel(), index=index)
 
 
-def _true_metrics(predictions: pd.DataFrame, true_p: pd.Series):
-    """Predictions with ``true_probability`` and each forecaster's ranking of true surges.
-
-    A model is scored on its chance of a surge: the risk part of a detection-aware model, the
-    published probability of the others (the detected outcome is all they know)."""
-    from forewarn.models import expected_ranking_metrics
+def _true_metrics(predictions: pd.DataFrame, true_p: pd.Series, oracle: pd.Series):
+    """Predictions with ``true_probability`` and ``oracle_probability``; each forecaster scored
+    against true surges, and the calibration curves of each part
+    (:func:`forewarn.models.score_against_truth`)."""
+    from forewarn.models import score_against_truth
 
     keys = pd.MultiIndex.from_arrays([predictions["region"], predictions["time"]])
-    predictions = predictions.assign(true_probability=true_p.reindex(keys).to_numpy())
-    rows = []
-    for name, g in predictions.groupby("model", sort=False):
-        g = g[g["true_probability"].notna()]
-        if not len(g):
-            continue
-        score = g["risk_probability"].fillna(g["probability"])
-        m = expected_ranking_metrics(g["true_probability"], score)
-        rows += [{"model": name, "metric": "roc_auc_true", "value": m["roc_auc"]},
-                 {"model": name, "metric": "average_precision_true",
-                  "value": m["average_precision"]},
-                 {"model": name, "metric": "expected_true_events", "value": m["expected_events"]}]
-    return predictions, pd.DataFrame(rows)
+    predictions = predictions.assign(true_probability=true_p.reindex(keys).to_numpy(),
+                                     oracle_probability=oracle.reindex(keys).to_numpy())
+    metrics, curves = score_against_truth(predictions)
+    return predictions, metrics, curves
 
 
 def _realised(project: Project, times, regions, horizon, model_spec) -> pd.Series:
@@ -374,8 +370,9 @@ def backtest_horizon(inputs: BacktestInputs, h: int, progress: Progress, dask=No
         true_p = _world_series(project, h, "true")
         found, out["overall"] = result.predictions, [result.overall.assign(horizon=h)]
         if true_p is not None:
-            found, true_metrics = _true_metrics(found, true_p)
+            found, true_metrics, curves = _true_metrics(found, true_p, oracle)
             out["overall"].insert(0, true_metrics.assign(horizon=h))
+            out["calibration_true"] = curves.assign(horizon=h)
         out["per_origin"] = result.per_origin.assign(horizon=h)
         out["predictions"] = found.assign(horizon=h)
         out["coverage"] = result.coverage.assign(horizon=h)
@@ -396,7 +393,11 @@ def combine(parts: list[dict], inputs: BacktestInputs) -> BacktestRun:
                        {p["horizon"]: p["recovery"] for p in parts if "recovery" in p},
                        left_out=pd.DataFrame([r for p in parts for r in p["left_out"]],
                                              columns=_LEFT_OUT_COLUMNS),
-                       notes=inputs.notes)
+                       notes=inputs.notes,
+                       calibration_true=(pd.concat([p["calibration_true"] for p in parts],
+                                                   ignore_index=True)
+                                         if all("calibration_true" in p for p in parts)
+                                         else None))
 
 
 def publish_backtest(run: BacktestRun, inputs: BacktestInputs, out_dir,
@@ -489,6 +490,8 @@ def _publish(run: BacktestRun, config: Config, out_dir, feature_spec, model_spec
         run.per_origin.to_csv(d / "metrics_per_origin.csv", index=False, date_format="%Y-%m")
         run.predictions.to_parquet(d / "predictions.parquet", index=False)
         run.coverage.to_parquet(d / "coverage.parquet", index=False)
+        if run.calibration_true is not None:
+            run.calibration_true.to_csv(d / "calibration_true.csv", index=False)
         if run.left_out is not None:
             run.left_out.to_csv(d / "left_out.csv", index=False, date_format="%Y-%m")
         folder.manifest.update({

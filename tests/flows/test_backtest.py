@@ -25,6 +25,11 @@ def test_backtest_small_world(tmp_path, prefect_server):
     assert two_part["risk_probability"].between(0, 1).all()
     assert result.predictions.loc[result.predictions["model"] == "additive",
                                   "risk_probability"].isna().all()
+    # The detection part travels with the risk part: their product is the recorded chance.
+    pd.testing.assert_series_equal(
+        two_part["risk_probability"] * two_part["detection_probability"],
+        two_part["probability"], check_names=False, rtol=1e-9)
+    assert result.calibration_true is None  # a written project: no world's truth to score on
     for col in ("roc_auc", "average_precision", "brier", "log_loss", "calibration_slope",
                 "calibration_intercept", "top10_share", "top20_share", "top30_share"):
         assert result.overall[col].notna().all(), col
@@ -124,3 +129,31 @@ def test_backtest_leaves_unknown_outcomes_out_and_says_how_many(tmp_path, prefec
     summary = (tmp_path / "out" / "latest-backtest" / "summary.txt").read_text()
     assert f"outcome unknown, left out (never counted as 0): {len(silent)} of" in summary
     assert (tmp_path / "out" / "latest-backtest" / "left_out.csv").is_file()
+
+
+def test_true_metrics_join_the_world_and_score_each_part():
+    import numpy as np
+
+    from forewarn.flows._backtest import _true_metrics
+
+    regions, times = ["A", "B", "C", "D"], pd.to_datetime(["2020-01-31", "2020-02-29"])
+    index = pd.MultiIndex.from_product([regions, times], names=["region", "time"])
+    q = pd.Series(np.linspace(0.1, 0.8, 8), index=index)
+    oracle = q * 0.5
+    rows = index.to_frame(index=False)
+    predictions = pd.concat([
+        rows.assign(model="detection_aware", probability=0.5 * q.to_numpy(),
+                    risk_probability=q.to_numpy(), detection_probability=0.5),
+        rows.assign(model="additive", probability=0.4 * q.to_numpy(), risk_probability=np.nan,
+                    detection_probability=np.nan),
+    ], ignore_index=True)
+    found, metrics, curves = _true_metrics(predictions, q, oracle)
+    np.testing.assert_allclose(found["oracle_probability"], 0.5 * found["true_probability"])
+    wide = metrics.pivot(index="model", columns="metric", values="value")
+    assert wide.loc["detection_aware", "calibration_slope_true"] == pytest.approx(1.0, abs=1e-6)
+    assert wide.loc["detection_aware", "roc_auc_true"] == pytest.approx(
+        wide.loc["additive", "roc_auc_true"])  # same order, same ranking
+    assert set(curves.loc[curves["model"] == "detection_aware", "part"]) == {"risk",
+                                                                              "detection"}
+    detection = curves[curves["part"] == "detection"]
+    np.testing.assert_allclose(detection["mean_truth"], 0.5)
