@@ -148,8 +148,19 @@ def current_cluster() -> Cluster:
     context = FlowRunContext.get()
     runner = getattr(context, "task_runner", None)
     if isinstance(runner, DaskTaskRunner):
-        return Cluster(runner.client)
+        return Cluster(_with_workers(runner.client))
     return Cluster()
+
+
+def _with_workers(client, timeout: float = 120):
+    """The client once the cluster it started has all its workers: a LocalCluster's worker
+    processes register one by one, and on a busy machine the first units would otherwise be
+    planned for fewer workers than the run asked for. An external scheduler's workers are
+    taken as they are."""
+    expected = len(getattr(getattr(client, "cluster", None), "worker_spec", None) or ())
+    if expected:
+        client.wait_for_workers(expected, timeout=timeout)
+    return client
 
 
 @contextmanager
