@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from forewarn.models._calibrated import _is_real
+from forewarn.models._detection_columns import _PartColumns
 from forewarn.models._detection_likelihood import _bound, _log1mexp, _log_observed, _objective
 from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._validation import (
@@ -43,7 +44,7 @@ _SEPARATION = 12.0
 _STARTS = (0.35, 0.65, 0.9)
 
 
-class DetectionAwareLogit(ClassifierMixin, BaseEstimator):
+class DetectionAwareLogit(_PartColumns, ClassifierMixin, BaseEstimator):
     """Partial-observability logit: the risk of a surge and the chance it is detected, apart.
 
     Trafficking outcomes are *detected* surges. The model writes the probability of the observed
@@ -354,78 +355,7 @@ class DetectionAwareLogit(ClassifierMixin, BaseEstimator):
         return np.concatenate([[self.risk_intercept_], self.risk_coef_,
                                [self.detection_intercept_], self.detection_coef_])
 
-    # ------------------------------------------------------------------ identification
-
-    def _check_identified(self, Z, roles, owner_of, owner):
-        varies = Z.std(axis=0) > 0
-        names = self._names()
-        for part, own, other in (("risk", "risk", "detection"), ("detection", "detection", "risk")):
-            if not np.isin(roles, (own, "both")).any():
-                raise ModelInputError(
-                    owner, f"the {part} part has no inputs: no feature has role '{own}' or "
-                    f"'both'. Give at least one indicator role = \"{own}\" in the catalogue.",
-                )
-            exclusive = (roles == own) & varies
-            if not exclusive.any():
-                shared = sorted({names[j] for j in owner_of[np.isin(roles, (own, "both"))]})
-                raise ModelInputError(
-                    owner, f"the {part} part shares every input with the {other} part "
-                    f"({', '.join(shared[:6])}{', ...' if len(shared) > 6 else ''}), so the two "
-                    "parts cannot be told apart. Give at least one indicator that varies in the "
-                    f"training rows role = \"{own}\" (it drives the {part} part only).",
-                )
-
-    def _column_owner(self) -> np.ndarray:
-        """The feature each design column belongs to (a missing indicator to the feature it
-        flags)."""
-        impute = self.preprocess_.named_steps["impute"]
-        n = self.n_features_in_
-        flagged = impute.indicator_.features_ if impute.indicator_ is not None else []
-        return np.concatenate([np.arange(n), np.asarray(flagged, dtype=int)])
-
-    def _column_name(self, col) -> str:
-        owner_of = self._column_owner()
-        name = self._names()[owner_of[col]]
-        return name if col < self.n_features_in_ else f"{name} (missing)"
-
-    def _names(self) -> list[str]:
-        names = getattr(self, "feature_names_in_", None)
-        return [f"x{j}" for j in range(self.n_features_in_)] if names is None else \
-            [str(n) for n in names]
-
-    def _resolve(self, value, name, allowed, default) -> np.ndarray:
-        """One value per column from a mapping by name, a sequence or None."""
-        owner = f"{type(self).__name__}.fit"
-        n = self.n_features_in_
-        names = getattr(self, "feature_names_in_", None)
-        if value is None:
-            out = [default] * n
-        elif isinstance(value, Mapping):
-            if names is None:
-                raise ModelInputError(
-                    owner, f"'{name}' names features but X has no column names; pass X as a "
-                    f"DataFrame or give '{name}' as one value per column.",
-                )
-            unknown = sorted(set(value) - set(names))
-            if unknown:
-                raise ModelInputError(
-                    owner, f"'{name}' names {unknown[:5]} which are not columns of X; fix the "
-                    "names.",
-                )
-            out = [value.get(c, default) for c in names]
-        else:
-            out = list(value)
-            if len(out) != n:
-                raise ModelInputError(
-                    owner, f"'{name}' has {len(out)} values but X has {n} columns; give one "
-                    "per column.",
-                )
-        bad = [v for v in out if isinstance(v, bool) or v not in allowed]
-        if bad:
-            raise ModelInputError(
-                owner, f"'{name}' holds {bad[0]!r}; use one of {', '.join(map(repr, allowed))}.",
-            )
-        return np.asarray(out, dtype=str if name == "roles" else int)
+    # ------------------------------------------------------------------ parameters
 
     def _check_params(self):
         owner = type(self).__name__
