@@ -21,11 +21,8 @@ from ._spec import (
     Leaf,
     Node,
     ReliabilityRule,
-    catalogue_spec,
-    demo_spec,
-    inform_spec,
-    load_index_spec,
 )
+from ._spec_files import catalogue_spec, demo_spec, inform_spec, load_index_spec
 
 __all__ = [
     "AGGREGATIONS",

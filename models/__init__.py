@@ -38,7 +38,7 @@ _HOME = {
     "explain": "_explain",
     "explain_change": "_change",
     "explained_margin": "_explain",
-    "fit_quietly": "_estimators",
+    "fit_quietly": "_calibrated",
     "held_at_zero": "_explain",
     "interval_coverage": "_metrics",
     "KnownProbability": "_recovery",

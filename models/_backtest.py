@@ -11,7 +11,7 @@ import pandas as pd
 
 from forewarn.errors import InputError, Problem
 from forewarn.models._baselines import BaseRate
-from forewarn.models._estimators import fit_quietly
+from forewarn.models._calibrated import fit_quietly
 from forewarn.models._metrics import (
     classification_metrics,
     expected_calibration,

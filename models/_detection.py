@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -15,7 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from forewarn.models._estimators import _is_real
+from forewarn.models._calibrated import _is_real
+from forewarn.models._detection_columns import _PartColumns
+from forewarn.models._detection_likelihood import _bound, _log1mexp, _log_observed, _objective
 from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._validation import (
     TIME,
@@ -42,7 +44,7 @@ _SEPARATION = 12.0
 _STARTS = (0.35, 0.65, 0.9)
 
 
-class DetectionAwareLogit(ClassifierMixin, BaseEstimator):
+class DetectionAwareLogit(_PartColumns, ClassifierMixin, BaseEstimator):
     """Partial-observability logit: the risk of a surge and the chance it is detected, apart.
 
     Trafficking outcomes are *detected* surges. The model writes the probability of the observed
@@ -353,78 +355,7 @@ class DetectionAwareLogit(ClassifierMixin, BaseEstimator):
         return np.concatenate([[self.risk_intercept_], self.risk_coef_,
                                [self.detection_intercept_], self.detection_coef_])
 
-    # ------------------------------------------------------------------ identification
-
-    def _check_identified(self, Z, roles, owner_of, owner):
-        varies = Z.std(axis=0) > 0
-        names = self._names()
-        for part, own, other in (("risk", "risk", "detection"), ("detection", "detection", "risk")):
-            if not np.isin(roles, (own, "both")).any():
-                raise ModelInputError(
-                    owner, f"the {part} part has no inputs: no feature has role '{own}' or "
-                    f"'both'. Give at least one indicator role = \"{own}\" in the catalogue.",
-                )
-            exclusive = (roles == own) & varies
-            if not exclusive.any():
-                shared = sorted({names[j] for j in owner_of[np.isin(roles, (own, "both"))]})
-                raise ModelInputError(
-                    owner, f"the {part} part shares every input with the {other} part "
-                    f"({', '.join(shared[:6])}{', ...' if len(shared) > 6 else ''}), so the two "
-                    "parts cannot be told apart. Give at least one indicator that varies in the "
-                    f"training rows role = \"{own}\" (it drives the {part} part only).",
-                )
-
-    def _column_owner(self) -> np.ndarray:
-        """The feature each design column belongs to (a missing indicator to the feature it
-        flags)."""
-        impute = self.preprocess_.named_steps["impute"]
-        n = self.n_features_in_
-        flagged = impute.indicator_.features_ if impute.indicator_ is not None else []
-        return np.concatenate([np.arange(n), np.asarray(flagged, dtype=int)])
-
-    def _column_name(self, col) -> str:
-        owner_of = self._column_owner()
-        name = self._names()[owner_of[col]]
-        return name if col < self.n_features_in_ else f"{name} (missing)"
-
-    def _names(self) -> list[str]:
-        names = getattr(self, "feature_names_in_", None)
-        return [f"x{j}" for j in range(self.n_features_in_)] if names is None else \
-            [str(n) for n in names]
-
-    def _resolve(self, value, name, allowed, default) -> np.ndarray:
-        """One value per column from a mapping by name, a sequence or None."""
-        owner = f"{type(self).__name__}.fit"
-        n = self.n_features_in_
-        names = getattr(self, "feature_names_in_", None)
-        if value is None:
-            out = [default] * n
-        elif isinstance(value, Mapping):
-            if names is None:
-                raise ModelInputError(
-                    owner, f"'{name}' names features but X has no column names; pass X as a "
-                    f"DataFrame or give '{name}' as one value per column.",
-                )
-            unknown = sorted(set(value) - set(names))
-            if unknown:
-                raise ModelInputError(
-                    owner, f"'{name}' names {unknown[:5]} which are not columns of X; fix the "
-                    "names.",
-                )
-            out = [value.get(c, default) for c in names]
-        else:
-            out = list(value)
-            if len(out) != n:
-                raise ModelInputError(
-                    owner, f"'{name}' has {len(out)} values but X has {n} columns; give one "
-                    "per column.",
-                )
-        bad = [v for v in out if isinstance(v, bool) or v not in allowed]
-        if bad:
-            raise ModelInputError(
-                owner, f"'{name}' holds {bad[0]!r}; use one of {', '.join(map(repr, allowed))}.",
-            )
-        return np.asarray(out, dtype=str if name == "roles" else int)
+    # ------------------------------------------------------------------ parameters
 
     def _check_params(self):
         owner = type(self).__name__
@@ -554,10 +485,6 @@ class DetectionAwareLogit(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _bound(sign):
-    return (0, None) if sign > 0 else (None, 0) if sign < 0 else (None, None)
-
-
 def _check_part(part) -> str:
     if part not in PARTS:
         raise ModelInputError(
@@ -573,38 +500,3 @@ def _empty_as_zero(X):
         X = X.copy()
         X[:, empty] = 0.0
     return X
-
-
-def _log1mexp(log_p):
-    """log(1 - exp(log_p)) for log_p <= 0, accurate at both ends. [-]"""
-    log_p = np.minimum(log_p, -1e-300)
-    return np.where(log_p > -0.6931, np.log(-np.expm1(log_p)), np.log1p(-np.exp(log_p)))
-
-
-def _log_observed(Z, params, risk_cols, detection_cols):
-    """log P(detected surge) of each row. [-]"""
-    n_r = len(risk_cols)
-    eta_r = params[0] + Z[:, risk_cols] @ params[1:1 + n_r]
-    eta_d = params[1 + n_r] + Z[:, detection_cols] @ params[2 + n_r:]
-    return log_expit(eta_r) + log_expit(eta_d)
-
-
-def _objective(params, Z, event, risk_cols, detection_cols, penalty):
-    """Mean negative log-likelihood plus the L2 penalty, and its gradient."""
-    n_r = len(risk_cols)
-    Zr, Zd = Z[:, risk_cols], Z[:, detection_cols]
-    eta_r = params[0] + Zr @ params[1:1 + n_r]
-    eta_d = params[1 + n_r] + Zd @ params[2 + n_r:]
-    log_p = log_expit(eta_r) + log_expit(eta_d)
-    log_q = _log1mexp(log_p)
-    n = len(Z)
-    loss = -(event @ log_p + (1 - event) @ log_q) / n
-    # d loglik / d eta_part = expit(-eta_part) * (y - p) / (1 - p)
-    w = event - (1 - event) * np.exp(log_p - log_q)
-    g_r = expit(-eta_r) * w
-    g_d = expit(-eta_d) * w
-    coef_r, coef_d = params[1:1 + n_r], params[2 + n_r:]
-    loss += 0.5 * penalty * (coef_r @ coef_r + coef_d @ coef_d)
-    grad = np.concatenate([[-g_r.sum() / n], -(Zr.T @ g_r) / n + penalty * coef_r,
-                           [-g_d.sum() / n], -(Zd.T @ g_d) / n + penalty * coef_d])
-    return loss, grad

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from forewarn.models._detection import DetectionAwareLogit
-from forewarn.models._estimators import ElasticNetLogit, _CalibratedAdditive
+from forewarn.models._calibrated import _CalibratedAdditive
+from forewarn.models._estimators import ElasticNetLogit
 from forewarn.models._validation import ModelInputError
 
 __all__ = ["explain", "shape_functions", "coefficients", "explained_margin", "held_at_zero",

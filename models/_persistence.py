@@ -26,7 +26,9 @@ MODEL_FILE = "model.skops"
 CARD_FILE = "model_card.json"
 
 #: Types a model file may hold beyond those skops trusts by default (scikit-learn estimators,
-#: numpy arrays, builtins). Anything else in a file is refused before it is loaded.
+#: numpy arrays, builtins). Anything else in a file is refused before it is loaded. The names
+#: are the module paths written into saved files: moving a model class to another module would
+#: make the files saved before unloadable.
 TRUSTED_TYPES = (
     "forewarn.models._detection.DetectionAwareLogit",
     "forewarn.models._estimators.AdditiveBoosting",
