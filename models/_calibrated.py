@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from forewarn.models._calibration import fit_platt
-from forewarn.models._splits import TimeOrderedSplit
+from forewarn.models._splits import TimeOrderedSplit, region_draws
 from forewarn.models._units import unit_map
 from forewarn.models._validation import (
     TIME,
@@ -144,14 +144,8 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
         fit. Draws whose folds cannot support a fit are drawn again. The draws and their seeds
         are all decided here, in order, before any refit runs; the refits are then independent
         units (:func:`forewarn.models._units.unit_map`)."""
-        order = np.argsort(regions, kind="stable")
-        rows_of = np.split(order, np.searchsorted(regions[order], np.arange(1, regions.max() + 1)))
         draws = []
-        for _ in range(10 * self.n_bootstrap):
-            if len(draws) == self.n_bootstrap:
-                break
-            drawn = random.randint(len(rows_of), size=len(rows_of))
-            rows = np.concatenate([rows_of[r] for r in drawn])
+        for rows in region_draws(regions, random, 10 * self.n_bootstrap):
             event_draw = event[rows]
             if len(np.unique(event_draw)) < 2:
                 continue
@@ -162,6 +156,8 @@ class _CalibratedAdditive(ClassifierMixin, BaseEstimator):
                     [event_draw[valid] for _, valid in folds]))) == 2):
                 continue  # its folds cannot support a Platt map
             draws.append((rows, seed, folds))
+            if len(draws) == self.n_bootstrap:
+                break
         if len(draws) < self.n_bootstrap:
             raise ModelInputError(
                 f"{type(self).__name__}.fit",

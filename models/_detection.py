@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from forewarn.models._calibrated import _is_real
 from forewarn.models._detection_columns import _PartColumns
 from forewarn.models._detection_likelihood import _bound, _log1mexp, _log_observed, _objective
-from forewarn.models._splits import TimeOrderedSplit
+from forewarn.models._splits import TimeOrderedSplit, region_draws
 from forewarn.models._validation import (
     TIME,
     ModelInputError,
@@ -323,19 +323,15 @@ class DetectionAwareLogit(_PartColumns, ClassifierMixin, BaseEstimator):
             return np.empty((0, len(params)))
         random = check_random_state(self.random_state)
         regions = np.arange(len(Z)) if regions is None else regions
-        order = np.argsort(regions, kind="stable")
-        rows_of = np.split(order, np.searchsorted(regions[order], np.arange(1, regions.max() + 1)))
         fitted = []
-        for _ in range(10 * self.n_bootstrap):
-            if len(fitted) == self.n_bootstrap:
-                break
-            drawn = random.randint(len(rows_of), size=len(rows_of))
-            rows = np.concatenate([rows_of[r] for r in drawn])
+        for rows in region_draws(regions, random, 10 * self.n_bootstrap):
             if len(np.unique(event[rows])) < 2:
                 continue
             x, _ = self._maximise(Z[rows], event[rows], None, start=params)
             if x is not None:
                 fitted.append(x)
+                if len(fitted) == self.n_bootstrap:
+                    break
         if len(fitted) < self.n_bootstrap:
             raise ModelInputError(
                 f"{type(self).__name__}.fit",

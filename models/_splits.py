@@ -83,3 +83,25 @@ class TimeOrderedSplit:
         for train_times, valid_times in folds:
             yield (np.flatnonzero(np.isin(codes, train_times)),
                    np.flatnonzero(np.isin(codes, valid_times)))
+
+
+def region_draws(regions, random, attempts: int):
+    """Rows of region-bootstrap draws: regions drawn with replacement, a region's rows together.
+
+    Yields one array of row positions per attempt, drawn from ``random`` in order (a caller
+    that stops early leaves the state as if it had stopped at that draw).
+
+    Parameters
+    ----------
+    regions : ndarray of int
+        Region code of each row (0 to the number of regions - 1).
+    random : numpy.random.RandomState
+        Source of the draws.
+    attempts : int
+        Most draws to make. [-]
+    """
+    order = np.argsort(regions, kind="stable")
+    rows_of = np.split(order, np.searchsorted(regions[order], np.arange(1, regions.max() + 1)))
+    for _ in range(attempts):
+        drawn = random.randint(len(rows_of), size=len(rows_of))
+        yield np.concatenate([rows_of[r] for r in drawn])

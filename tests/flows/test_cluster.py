@@ -26,7 +26,10 @@ def client():
 
     from forewarn.flows._dask import cluster_kwargs
 
-    with LocalCluster(**cluster_kwargs(2)) as cluster, Client(cluster) as c:
+    # Not the process's default client: a flow's DaskTaskRunner would connect to it (Prefect
+    # takes a running default client's cluster) instead of starting the cluster it asks for.
+    with LocalCluster(**cluster_kwargs(2)) as cluster, \
+            Client(cluster, set_as_default=False) as c:
         yield c
 
 
