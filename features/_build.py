@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import pandas as pd
 import xarray as xr
 
-from forewarn._match import did_you_mean
+from forewarn._match import unknown_fields
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue
 from forewarn.features._crisis import crisis_context
@@ -122,12 +122,7 @@ class FeatureSpec:
             raise InputError(Problem(source, f"must be a table of fields; got "
                                      f"{type(config).__name__}."))
         known = [f.name for f in fields(cls)]
-        problems = []
-        for key in config:
-            if key not in known:
-                hint = did_you_mean(key, known)
-                problems.append(Problem(source, f"unknown field '{key}'.{hint} Known fields: "
-                                        f"{', '.join(known)}.", column=str(key)))
+        problems = unknown_fields(config, known, source, "unknown field", "Known fields")
         values = {k: tuple(v) if isinstance(v, list) else v
                   for k, v in config.items() if k in known}
         try:

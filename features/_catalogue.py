@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from forewarn._match import did_you_mean
+from forewarn._match import unknown_fields
 from forewarn.errors import InputError, Problem
 
 __all__ = ["Indicator", "Catalogue", "load_catalogue", "FREQUENCIES", "TRANSFORMS", "ROLES"]
@@ -193,10 +193,9 @@ def load_catalogue(path) -> Catalogue:
         if not isinstance(table, dict):
             problems.append(Problem(path, f"{where} must be a table of fields.", column=ind_id))
             continue
-        unknown = sorted(set(table) - _FIELDS)
-        for k in unknown:
-            problems.append(Problem(path, f"{where} names unknown field '{k}'."
-                                    f"{did_you_mean(k, sorted(_FIELDS))}", column=k))
+        unknown = unknown_fields(sorted(table), sorted(_FIELDS), path,
+                                 f"{where} names unknown field")
+        problems += unknown
         missing = [k for k in _REQUIRED if k not in table]
         for k in missing:
             problems.append(Problem(path, f"{where} lacks the required field '{k}'.", column=k))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from forewarn._match import did_you_mean
+from forewarn._match import unknown_fields
 from forewarn.errors import InputError, Problem
 from forewarn.flows._schema import (
     IndexSection,
@@ -27,13 +27,7 @@ _WHOLE = fix("use a whole number >= 1.")
 
 def _unknown(table, allowed, where):
     """A problem for each key of ``table`` not in ``allowed``, with the likeliest intended name."""
-    out = []
-    for key in table:
-        if key not in allowed:
-            hint = did_you_mean(key, allowed)
-            out.append(Problem(where, f"names unknown field '{key}'.{hint} Fields: "
-                               f"{', '.join(allowed)}.", column=key))
-    return out
+    return unknown_fields(table, allowed, where, "names unknown field", "Fields")
 
 
 @section_dataclass("config [model]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["CUTOFF", "closest", "did_you_mean"]
+__all__ = ["CUTOFF", "closest", "did_you_mean", "unknown_fields"]
 
 #: Least similarity (difflib's ratio, 0 to 1) for a known name to be suggested. [-]
 CUTOFF = 0.6
@@ -60,3 +60,24 @@ def did_you_mean(word, options: Iterable, n: int = 1, brackets: bool = False) ->
     shown = [f"[{o}]" if brackets else repr(o) for o in found]
     names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
     return f" Did you mean {names}?"
+
+
+def unknown_fields(keys: Iterable, allowed, source, what: str, listed_as: str | None = None):
+    """A :class:`~forewarn.errors.Problem` for each of ``keys`` not in ``allowed``.
+
+    Each reads "``what`` '<key>'." with the closest allowed name and, with ``listed_as``,
+    "``listed_as``: <every allowed name>." after it.
+
+    Examples
+    --------
+    >>> [p.message for p in unknown_fields(["lag", "lags"], ["lags", "changes"], "cfg",
+    ...                                    "unknown field", "Fields")]
+    ["unknown field 'lag'. Did you mean 'lags'? Fields: lags, changes."]
+    """
+    from forewarn.errors import Problem
+
+    allowed = list(allowed)
+    tail = f" {listed_as}: {', '.join(map(str, allowed))}." if listed_as else ""
+    return [Problem(source, f"{what} '{key}'.{did_you_mean(key, allowed)}{tail}",
+                    column=str(key))
+            for key in keys if key not in allowed]

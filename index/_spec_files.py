@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from forewarn.errors import InputError, Problem
-from forewarn._match import did_you_mean
+from forewarn._match import unknown_fields
 from forewarn.features import read_toml
 from ._spec import IndexSpec, Leaf, Node, ReliabilityRule
 
@@ -51,14 +51,16 @@ def load_index_spec(path) -> IndexSpec:
     """
     path = Path(path)
     data = read_toml(path)
-    problems = _unknown(data, _TOP, "unknown top-level table", path)
+    problems = unknown_fields(data, sorted(_TOP), path, "unknown top-level table")
     head = _table(data, "index", path, problems) or {}
-    problems += _unknown(head, _INDEX_FIELDS, "[index] names unknown field", path)
+    problems += unknown_fields(head, sorted(_INDEX_FIELDS), path,
+                               "[index] names unknown field")
     for k in ("name", "root"):
         if k not in head:
             problems.append(Problem(path, f"[index] lacks the required field '{k}'.", column=k))
     rel_table = _table(data, "reliability", path, problems, required=False) or {}
-    problems += _unknown(rel_table, _RELIABILITY_FIELDS, "[reliability] names unknown field", path)
+    problems += unknown_fields(rel_table, sorted(_RELIABILITY_FIELDS), path,
+                               "[reliability] names unknown field")
     nodes = _entries(data, "nodes", Node, _NODE_FIELDS, ("children",), path, problems)
     leaves = _entries(data, "indicators", Leaf, _LEAF_FIELDS, ("direction",), path, problems)
     reliability = ReliabilityRule()
@@ -96,15 +98,6 @@ def _table(data, key, path, problems, required=True):
     return table
 
 
-def _unknown(table, allowed, what, path):
-    out = []
-    for k in table:
-        if k not in allowed:
-            hint = did_you_mean(k, sorted(allowed))
-            out.append(Problem(path, f"{what} '{k}'.{hint}", column=k))
-    return out
-
-
 def _entries(data, key, cls, allowed, required, path, problems):
     tables = _table(data, key, path, problems)
     if tables is None:
@@ -117,7 +110,7 @@ def _entries(data, key, cls, allowed, required, path, problems):
         if not isinstance(table, dict):
             problems.append(Problem(path, f"{where} must be a table of fields.", column=item_id))
             continue
-        bad = _unknown(table, allowed, f"{where} names unknown field", path)
+        bad = unknown_fields(table, sorted(allowed), path, f"{where} names unknown field")
         bad += [
             Problem(path, f"{where} lacks the required field '{k}'.", column=k)
             for k in required
