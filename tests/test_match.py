@@ -34,3 +34,18 @@ def test_did_you_mean_wording():
     assert did_you_mean("AB0", ["AB01", "AB02", "AB03"], n=3) == \
         " Did you mean 'AB01', 'AB02' or 'AB03'?"
     assert did_you_mean("zzz", ["lags"]) == ""
+
+
+def test_unknown_fields_name_each_unknown_key_with_a_hint_and_the_list():
+    from forewarn._match import unknown_fields
+
+    problems = unknown_fields(["lag", "lags", "zzz"], ["lags", "changes"], "config [features]",
+                              "unknown field", "Fields")
+    assert [p.message for p in problems] == [
+        "unknown field 'lag'. Did you mean 'lags'? Fields: lags, changes.",
+        "unknown field 'zzz'. Fields: lags, changes.",
+    ]
+    assert [p.column for p in problems] == ["lag", "zzz"]
+    assert unknown_fields(["lags"], ["lags"], "x", "unknown field") == []
+    assert unknown_fields(["lag"], ["lags"], "x", "unknown field")[0].message == \
+        "unknown field 'lag'. Did you mean 'lags'?"
