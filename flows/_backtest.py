@@ -305,8 +305,9 @@ def backtest_inputs(config: Config, progress: Progress) -> BacktestInputs:
     from forewarn.flows._checks import check_inputs
 
     with progress.stage("load and validate inputs") as st:
-        (feature_spec, model_spec, index_choice, spec), project = check_inputs(config,
-                                                                               backtest=True)
+        specs, project = check_inputs(config, backtest=True)
+        feature_spec, model_spec, index_choice, spec = (specs.features, specs.model, specs.index,
+                                                        specs.backtest)
         if project.outcome is None:
             raise InputError(Problem(str(config.path or "config"), "a backtest needs an "
                                      "outcome; name one in [inputs] outcome."))

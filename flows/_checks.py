@@ -115,8 +115,8 @@ def _cross_file_problems(config, project, feature_spec, backtest_spec) -> list[P
 def check_inputs(config, backtest: bool = False):
     """Check every input file and config section; return ``(specs, project)``.
 
-    ``specs`` is ``(feature_spec, model_spec, index_choice)``; with ``backtest`` the
-    ``[backtest]`` section is read too and returned as a fourth spec.
+    ``specs`` is a :class:`~forewarn.flows._specs.Specs`; with ``backtest`` its ``backtest``
+    (the ``[backtest]`` section) is read too.
 
     Raises
     ------
@@ -144,7 +144,7 @@ def check_inputs(config, backtest: bool = False):
         problems += exc.problems
     if project is not None:
         try:
-            feature_spec = specs[0] if specs else FeatureSpec.from_config(
+            feature_spec = specs.features if specs else FeatureSpec.from_config(
                 config.section("features"))
         except InputError:
             feature_spec = None  # its problems are listed already
@@ -154,4 +154,4 @@ def check_inputs(config, backtest: bool = False):
         problems += _cross_file_problems(config, project, feature_spec, backtest_spec)
     if problems:
         raise InputError(problems)
-    return (*specs, backtest_spec) if backtest else specs, project
+    return specs._replace(backtest=backtest_spec) if backtest else specs, project

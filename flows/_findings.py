@@ -228,10 +228,9 @@ def _lever_features(result, lever: str, value: float, known) -> pd.DataFrame:
     """The origin rows' features with ``lever`` set to ``value`` at the origin in the regions
     ``known`` (features derived from it, such as its change, recomputed)."""
     from forewarn.features import build_features
-    from forewarn.flows._pipeline import specs_from_config
 
     project, prepared = result.project, result.prepared
-    feature_spec, _, _ = specs_from_config(project.config)
+    feature_spec = result.specs.features
     panel = prepared.panel.copy(deep=True)
     now = panel[lever].sel(time=prepared.origin)
     # Only where the model sees the lever at the origin (not missing, not too old to carry
@@ -278,9 +277,7 @@ def findings(result, metrics: pd.DataFrame | None, kind: str) -> dict | None:
     catalogue = result.project.catalogue
     feature_spec_kinds = [c[len("crisis_"):-len("__since")] for c in X.columns
                           if c.startswith("crisis_") and c.endswith("__since")]
-    from forewarn.flows._pipeline import specs_from_config
-
-    cap = int(specs_from_config(result.project.config)[0].crisis_cap)
+    cap = int(result.specs.features.crisis_cap)
     steps = range(0, cap + 1, max(1, cap // 12))
     curves = [risk_since_onset(model, X, k, steps=steps).assign(kind=k)
               for k in feature_spec_kinds]

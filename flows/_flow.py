@@ -61,7 +61,7 @@ def prepare_task(project, feature_spec, progress, cache_dir, chunks, store):
 
 @_stage("index, models, scores and explanations", **_task)
 def model_task(project, prepared, specs, progress, cache_dir):
-    return _run.finish_stages(project, prepared, *specs, progress, cache_dir)
+    return _run.finish_stages(project, prepared, specs, progress, cache_dir)
 
 
 @_stage("publish", **_task)
@@ -117,7 +117,7 @@ def forecast_flow(config: Any = None, as_of: str | None = None, out: str | None 
         cache_dir.mkdir(parents=True, exist_ok=True)
         store = Path(tempfile.mkdtemp(prefix="prepared-", dir=cache_dir))
     try:
-        prepared = prepare_task(project, specs[0], progress, cache_dir,
+        prepared = prepare_task(project, specs.features, progress, cache_dir,
                                 _chunks(project) if dask else None,
                                 None if store is None else store / "zarr")
         result = model_task(project, prepared, specs, progress, cache_dir)

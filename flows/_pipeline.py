@@ -30,7 +30,7 @@ from forewarn.features import (
 )
 from forewarn.flows._cluster import Cluster, current_cluster, fit_units_on
 from forewarn.flows._project import Project
-from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec
+from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec, Specs
 from forewarn.index import INDEX_CLASS_BREAKS
 
 __all__ = [
@@ -59,8 +59,9 @@ def origin_of(as_of, frequency="monthly") -> pd.Timestamp:
     return ordinal_to_timestamp([m - m % step])[0]
 
 
-def specs_from_config(config) -> tuple[FeatureSpec, ModelSpec, IndexChoice]:
-    """The feature, model and index specs of a config (defaults for sections it lacks)."""
+def specs_from_config(config) -> Specs:
+    """The feature, model, index and report specs of a config (defaults for sections it
+    lacks); every problem of the four sections is raised at once."""
     problems = []
     specs = []
     base = config.path.parent if config.path is not None else None
@@ -74,7 +75,7 @@ def specs_from_config(config) -> tuple[FeatureSpec, ModelSpec, IndexChoice]:
             problems += exc.problems
     if problems:
         raise InputError(problems)
-    return tuple(specs[:3])  # the report spec is only checked here, read when publishing
+    return Specs(*specs)
 
 
 @dataclass

@@ -173,9 +173,7 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
 
 def write_run_reports(result, folder: Path, change, previous_as_of, progress) -> list[Path]:
     """Write report.html, maps/ and the GIS exports of a run into ``folder``."""
-    from forewarn.flows._specs import ReportSpec
-
-    spec = ReportSpec.from_config(result.project.config.section("report"))
+    spec = result.specs.report
     data = report_data(result, change, previous_as_of)
     folder = Path(folder)
     html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]

@@ -134,8 +134,8 @@ class RunResult:
         A detection-aware model's detection part, explained like ``explanations``.
     detection_base_values : dict
         Per horizon, the detection part's base value [log-odds].
-    model_spec : ModelSpec or None
-        The [model] settings the run used (read from the config once, at validation).
+    specs : Specs or None
+        The settings every stage used (read from the config once, at validation).
     """
 
     project: Project
@@ -157,7 +157,12 @@ class RunResult:
     detection_base_values: dict = field(default_factory=dict)
     #: ``(unit of work, where it ran)``: a Dask worker's address, or this process.
     ran_on: list = field(default_factory=list)
-    model_spec: object = None
+    specs: object = None
+
+    @property
+    def model_spec(self):
+        """The [model] settings the run used."""
+        return self.specs.model
 
 
 def cache_key(config: Config, as_of, parts: dict) -> str:
@@ -290,8 +295,9 @@ def configured(config, as_of=None, out=None) -> Config:
 
 
 def validate_stage(config: Config, progress: Progress):
-    """Stage 1: read and check every input; return the project and its specs (feature, model,
-    index choice), read from the config once here and passed on to the later stages."""
+    """Stage 1: read and check every input; return the project and its
+    :class:`~forewarn.flows._specs.Specs`, read from the config once here and passed on to the
+    later stages."""
     with progress.stage(STAGES[0]) as st:
         specs, project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
@@ -313,12 +319,13 @@ def prepare_stage(project: Project, feature_spec, progress: Progress, cache_dir=
     return prepared
 
 
-def finish_stages(project, prepared, feature_spec, model_spec, index_choice, progress,
-                  cache_dir) -> RunResult:
-    """Index, training, scoring and explanation for a prepared origin.
+def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
+    """Index, training, scoring and explanation for a prepared origin, with the run's
+    :class:`~forewarn.flows._specs.Specs` (from :func:`validate_stage`).
 
     Training (per horizon) and scoring (per chunk of regions) run as units of work on the
     running flow's Dask cluster when it has one (:mod:`forewarn.flows._cluster`)."""
+    feature_spec, model_spec, index_choice = specs.features, specs.model, specs.index
     cluster = current_cluster()
     with progress.stage(STAGES[2]) as st:
         spec, bounds, result = compute_index_at_origin(project, prepared, index_choice,
@@ -360,7 +367,7 @@ def finish_stages(project, prepared, feature_spec, model_spec, index_choice, pro
                      detection_base_values={f.horizon: f.detection_base_value for f in forecasts
                                             if f.detection_base_value is not None},
                      ran_on=cluster.ran_on + [u for t in trained.values() for u in t.ran_on],
-                     model_spec=model_spec)
+                     specs=specs)
 
 
 def _index_table(result) -> pd.DataFrame:

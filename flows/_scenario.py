@@ -121,7 +121,7 @@ def region_scenario(region_id: str, settings, crisis=None, run=None, config=None
     if region_id not in project.regions.index:
         raise InputError(Problem("scenario", f"region {region_id!r} is not in the project.",
                                  column="region_id"))
-    feature_spec, _, _ = specs_from_config(cfg)
+    feature_spec = specs_from_config(cfg).features
     changes = parse_changes(settings, crisis, project.catalogue, feature_spec.crisis_kinds)
     as_of = pd.Timestamp(manifest["as_of"])
     prepared = prepare(project, as_of, feature_spec)

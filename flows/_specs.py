@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -20,7 +20,7 @@ from forewarn.flows._schema import (
 from forewarn.models import MODEL_KINDS
 from forewarn.reports import MAP_FORMATS
 
-__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec"]
+__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec", "Specs"]
 
 _WHOLE = fix("use a whole number >= 1.")
 
@@ -296,3 +296,28 @@ class ReportSpec:
     def from_config(cls, table: dict) -> ReportSpec:
         return cls(**{k: tuple(v) if k == "formats" and isinstance(v, list) else v
                       for k, v in table.items()})
+
+
+class Specs(NamedTuple):
+    """Every stage's settings, read from the config once (when the inputs are validated) and
+    passed on to the stages that use them; no later stage reads the raw config again.
+
+    Attributes
+    ----------
+    features : forewarn.features.FeatureSpec
+        ``[features]``.
+    model : ModelSpec
+        ``[model]``.
+    index : IndexChoice
+        ``[index]``.
+    report : ReportSpec
+        ``[report]``.
+    backtest : BacktestSpec or None
+        ``[backtest]``, read only for a backtest.
+    """
+
+    features: object
+    model: ModelSpec
+    index: IndexChoice
+    report: ReportSpec
+    backtest: object = None

@@ -30,8 +30,8 @@ def forecast_stages(config, progress=None):
 
     progress = progress or Progress(len(STAGES), quiet=True)
     project, specs = validate_stage(config, progress)
-    prepared = prepare_stage(project, specs[0], progress)
-    return finish_stages(project, prepared, *specs, progress, None)
+    prepared = prepare_stage(project, specs.features, progress)
+    return finish_stages(project, prepared, specs, progress, None)
 
 
 def backtest_stages(config, out=None, quiet=True):

@@ -228,7 +228,8 @@ def test_forewarn_validate_exits_0(project_dir, name, capsys):
 def test_index_at_the_end_of_2015(project_dir):
     folder, _ = project_dir
     project = forewarn.validate(folder / "index_only.toml")
-    features, _, index_choice = specs_from_config(project.config)
+    specs = specs_from_config(project.config)
+    features, index_choice = specs.features, specs.index
     prepared = prepare(project, project.config.as_of, features)
     _, _, result = compute_index_at_origin(project, prepared, index_choice)
     scores = result["index_score"].to_series()

@@ -42,7 +42,7 @@ def test_feature_names_are_what_the_builder_builds(tiny_project):
     from forewarn.flows._project import load_project
 
     cfg = load_config(tiny_project)
-    names = feature_names(specs_from_config(cfg)[0], load_project(cfg).catalogue)
+    names = feature_names(specs_from_config(cfg).features, load_project(cfg).catalogue)
     assert {"gov", "displaced", "tier", "crisis_conflict__ongoing"} <= set(names)
 
 

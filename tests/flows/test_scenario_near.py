@@ -15,7 +15,7 @@ from projects import small_demo
 
 def test_features_over_the_neighbourhood_equal_those_over_every_region(tmp_path):
     cfg = resolve_config(small_demo(tmp_path / "demo"))
-    feature_spec = specs_from_config(cfg)[0]
+    feature_spec = specs_from_config(cfg).features
     assert feature_spec.spatial_lag  # the demo lags displacement over neighbours
     project = load_project(cfg)
     prepared = prepare(project, cfg.resolved_as_of(), feature_spec)
