@@ -6,12 +6,13 @@ import dataclasses
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from typing import Annotated
 
 import pandas as pd
 import xarray as xr
+from pydantic import Field, field_validator
 
-from forewarn._match import unknown_fields
+from forewarn._schema import as_tuple, custom_error, fix, reworded, section_dataclass
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue
 from forewarn.features._crisis import crisis_context
@@ -33,105 +34,109 @@ from forewarn.features._transforms import (
 __all__ = ["FeatureSpec", "build_features"]
 
 _WINDOW_FIELDS = ("lags", "changes", "growth", "rolling_mean", "rolling_max")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME_FIELDS = ("indicators", "per_capita", "spatial_lag", "crisis_kinds")
+_SIMPLE = r"^[a-z][a-z0-9_]*$"
+_NAME = re.compile(_SIMPLE)
+
+#: A window: a whole number of time steps >= 1.
+_Windows = tuple[Annotated[int, Field(ge=1)], ...]
+#: Names: non-empty strings.
+_Names = tuple[Annotated[str, Field(min_length=1)], ...]
+_WINDOWS = fix("use a list of whole numbers of time steps >= 1, each once, e.g. [3, 6].")
+_NAMES = fix('use a list of names, each once, e.g. ["displaced"].')
 
 
-@dataclass(frozen=True)
+def _window_field(default: tuple, doc: str):
+    return Field(default, description=f"{doc} [time steps]", json_schema_extra=_WINDOWS)
+
+
+@section_dataclass("features", unknown_words=("unknown field", "Known fields"))
 class FeatureSpec:
     """Which features to build; validated on construction.
 
     Windows count time steps of the panel (months in a monthly panel, years in an annual one).
-
-    Parameters
-    ----------
-    indicators : tuple of str
-        Catalogue ids to build features from; empty means every catalogue indicator.
-    lags : tuple of int
-        Values this many steps earlier (``<id>__lag<k>``). [time steps]
-    changes : tuple of int
-        Differences over this many steps (``<id>__change<k>``). [time steps]
-    growth : tuple of int
-        Relative changes over this many steps (``<id>__growth<k>``), on the scale before any log.
-        [time steps]
-    rolling_mean, rolling_max : tuple of int
-        Mean / highest value over this many steps (``<id>__mean<k>``, ``<id>__max<k>``).
-        [time steps]
-    history : int
-        Compare each value with the median of this many previous steps (``<id>__rel<k>``), on the
-        scale before any log; 0 leaves it out. [time steps]
-    carry_forward : int
-        Most periods a value is carried forward (see ``carry_forward``); 0 never. [periods]
-    per_capita : tuple of str
-        Indicators to express per 100,000 people of their catalogue denominator
-        (``per_capita_of``, usually population) instead of as counts, whatever the catalogue's
-        transform; a log scale in the catalogue is kept (``log1p`` of the rate). Counts hide how
-        hard a crisis hits: 50,000 people displaced is a catastrophe in a region of 200,000 and
-        a ripple in one of 5 million. The feature keeps the indicator's name.
-    spatial_lag : tuple of str
-        Features (names as built, e.g. ``"displaced__change6"`` or
-        ``"crisis_conflict__ongoing"``) to average over neighbouring regions (``<name>__splag``).
-    crisis_kinds : tuple of str
-        Kinds of crisis event to describe (``crisis_<kind>__since`` and so on); lower-case
-        letters, digits and underscores.
-    crisis_cap : int
-        Longest time since a crisis onset reported, also used before any onset. [time steps]
+    Each field's meaning, default and constraint is in its description (``forewarn config
+    --schema``; config ``[features]``). Sequences are tuples (a list given in Python or TOML
+    becomes one); a bad value raises :class:`~forewarn.errors.InputError` naming the field.
     """
 
-    indicators: tuple[str, ...] = ()
-    lags: tuple[int, ...] = (3,)
-    changes: tuple[int, ...] = (6,)
-    growth: tuple[int, ...] = ()
-    rolling_mean: tuple[int, ...] = (12,)
-    rolling_max: tuple[int, ...] = ()
-    history: int = 36
-    carry_forward: int = 1
-    per_capita: tuple[str, ...] = ()
-    spatial_lag: tuple[str, ...] = ()
-    crisis_kinds: tuple[str, ...] = ("conflict", "disaster")
-    crisis_cap: int = 120
+    indicators: _Names = Field(
+        (), description="Catalogue ids to build features from; empty means every catalogue "
+        "indicator.", json_schema_extra=_NAMES)
+    lags: _Windows = _window_field((3,), "Values this many steps earlier (`<id>__lag<k>`).")
+    changes: _Windows = _window_field((6,), "Differences over this many steps "
+                                      "(`<id>__change<k>`).")
+    growth: _Windows = _window_field((), "Relative changes over this many steps "
+                                     "(`<id>__growth<k>`), on the scale before any log.")
+    rolling_mean: _Windows = _window_field((12,), "Mean value over this many steps "
+                                           "(`<id>__mean<k>`).")
+    rolling_max: _Windows = _window_field((), "Highest value over this many steps "
+                                          "(`<id>__max<k>`).")
+    history: int = Field(
+        36, ge=0, description="Compare each value with the median of this many previous steps "
+        "(`<id>__rel<k>`), on the scale before any log; 0 leaves it out. [time steps]",
+        json_schema_extra=fix("use a whole number >= 0 (0 leaves it out)."))
+    carry_forward: int = Field(
+        1, ge=0, description="Most periods a value is carried forward (see "
+        "`forewarn.features.carry_forward`); 0 never. [periods]",
+        json_schema_extra=fix("use a whole number >= 0 (0 never carries a value)."))
+    per_capita: _Names = Field(
+        (), description="Indicators to express per 100,000 people of their catalogue "
+        "denominator (`per_capita_of`, usually population) instead of as counts, whatever the "
+        "catalogue's transform; a log scale in the catalogue is kept (`log1p` of the rate). "
+        "Counts hide how hard a crisis hits: 50,000 people displaced is a catastrophe in a "
+        "region of 200,000 and a ripple in one of 5 million. The feature keeps the indicator's "
+        "name.", json_schema_extra=_NAMES)
+    spatial_lag: _Names = Field(
+        (), description="Features (names as built, e.g. `\"displaced__change6\"` or "
+        "`\"crisis_conflict__ongoing\"`) to average over neighbouring regions "
+        "(`<name>__splag`).", json_schema_extra=_NAMES)
+    crisis_kinds: tuple[Annotated[str, Field(pattern=_SIMPLE)], ...] = Field(
+        ("conflict", "disaster"), description="Kinds of crisis event to describe "
+        "(`crisis_<kind>__since` and so on); lower-case letters, digits and underscores.",
+        json_schema_extra=fix('use a list of simple names (lower-case letters, digits and '
+                              'underscores), each once, e.g. ["conflict"].'))
+    crisis_cap: int = Field(
+        120, ge=1, description="Longest time since a crisis onset reported, also used before "
+        "any onset. [time steps]",
+        json_schema_extra=fix("use a whole number >= 1 (a time since onset)."))
 
-    def __post_init__(self):
-        problems = []
-        for name in _WINDOW_FIELDS:
-            problems += _check_windows(name, getattr(self, name))
-        for name, low, meaning in (("history", 0, "0 leaves it out"),
-                                   ("carry_forward", 0, "0 never carries a value"),
-                                   ("crisis_cap", 1, "a time since onset")):
-            value = getattr(self, name)
-            if not _is_whole(value) or value < low:
-                problems.append(f"'{name}' is {value!r}; use a whole number >= {low} "
-                                f"({meaning}).")
-        for name in ("indicators", "per_capita", "spatial_lag", "crisis_kinds"):
-            problems += _check_names(name, getattr(self, name))
-        problems += [f"'crisis_kinds' entry {k!r} is not a simple name; use lower-case letters, "
-                     "digits and underscores, e.g. 'conflict'." for k in self.crisis_kinds
-                     if isinstance(k, str) and not _NAME.match(k)]
-        if problems:
-            raise InputError([Problem("features", p) for p in problems])
+    @field_validator(*_WINDOW_FIELDS, mode="wrap")
+    @classmethod
+    def _windows(cls, value, handler, info):
+        name, value = info.field_name, as_tuple(value)
+        windows = reworded(handler, value, lambda v: _windows_problem(name, v))
+        if len(set(windows)) < len(windows):
+            raise _repeated(name, "window", windows)
+        return windows
+
+    @field_validator(*_NAME_FIELDS, mode="wrap")
+    @classmethod
+    def _names(cls, value, handler, info):
+        name, value = info.field_name, as_tuple(value)
+        names = reworded(handler, value, lambda v: _names_problem(name, v))
+        if len(set(names)) < len(names):
+            raise _repeated(name, "name", names)
+        return names
 
     @classmethod
     def from_config(cls, config: Mapping, source: str = "config [features]") -> FeatureSpec:
-        """Build a spec from a config table, turning lists into tuples.
+        """Build a spec from a config table (TOML arrays become tuples).
 
         Raises
         ------
         forewarn.errors.InputError
-            Listing every unknown field (with the closest known name) and every bad value.
+            Listing every unknown field (with the closest known name) and every bad value,
+            each located at ``source``.
         """
         if not isinstance(config, Mapping):
             raise InputError(Problem(source, f"must be a table of fields; got "
                                      f"{type(config).__name__}."))
-        known = [f.name for f in fields(cls)]
-        problems = unknown_fields(config, known, source, "unknown field", "Known fields")
-        values = {k: tuple(v) if isinstance(v, list) else v
-                  for k, v in config.items() if k in known}
         try:
-            spec = cls(**values)
+            return cls(**{str(k): v for k, v in config.items()})
         except InputError as exc:
-            problems += [Problem(source, p.message) for p in exc.problems]
-        if problems:
-            raise InputError(problems)
-        return spec
+            raise InputError([Problem(source, p.message, p.row, p.column)
+                              for p in exc.problems]) from None
 
     def to_dict(self) -> dict:
         """The spec as plain JSON-ready values (for the run manifest)."""
@@ -143,23 +148,26 @@ def _is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_windows(name: str, windows) -> list[str]:
+def _windows_problem(name: str, windows) -> str:
     if not isinstance(windows, tuple):
-        return [f"'{name}' is {windows!r}; use a list of whole numbers of time steps, e.g. [3, 6]."]
-    bad = [w for w in windows if not _is_whole(w) or w < 1]
-    out = [f"'{name}' holds {w!r}; every window must be a whole number of time steps >= 1."
-           for w in bad]
-    if len(set(windows)) < len(windows):
-        out.append(f"'{name}' repeats a window ({list(windows)}); list each window once.")
-    return out
+        return f"'{name}' is {windows!r}; use a list of whole numbers of time steps, e.g. [3, 6]."
+    bad = ", ".join(repr(w) for w in windows if not _is_whole(w) or w < 1)
+    return f"'{name}' holds {bad}; every window must be a whole number of time steps >= 1."
 
 
-def _check_names(name: str, names) -> list[str]:
+def _names_problem(name: str, names) -> str:
     if not isinstance(names, tuple) or not all(isinstance(n, str) and n for n in names):
-        return [f"'{name}' is {names!r}; use a list of names, e.g. [\"displaced\"]."]
-    if len(set(names)) < len(names):
-        return [f"'{name}' repeats a name ({list(names)}); list each name once."]
-    return []
+        example = "conflict" if name == "crisis_kinds" else "displaced"
+        return f"'{name}' is {names!r}; use a list of names, e.g. [\"{example}\"]."
+    bad = [n for n in names if not _NAME.match(n)]  # only crisis_kinds has a pattern
+    which = f"entry {bad[0]!r} is not a simple name" if len(bad) == 1 else \
+        f"entries {', '.join(map(repr, bad))} are not simple names"
+    return (f"'{name}' {which}; use lower-case letters, digits and underscores, e.g. "
+            "'conflict'.")
+
+
+def _repeated(name: str, what: str, values: tuple):
+    return custom_error(f"'{name}' repeats a {what} ({list(values)}); list each {what} once.")
 
 
 def build_features(panel: xr.Dataset, catalogue: Catalogue, crisis_events: pd.DataFrame | None,

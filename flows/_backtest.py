@@ -23,80 +23,11 @@ from forewarn.flows._pipeline import (
 from forewarn.flows._project import Project, demo_world, input_hashes
 from forewarn.flows._publish import RunFolder, new_run_id
 from forewarn.flows._run import Progress, package_versions
-from forewarn.flows._specs import ModelSpec, _unknown
-from forewarn.models import MODEL_KINDS
+# BacktestSpec is defined with the other specs; imported from here too.
+from forewarn.flows._specs import BacktestSpec, ModelSpec
 
 __all__ = ["BacktestSpec", "BacktestRun", "BacktestInputs", "backtest_inputs", "backtest_horizon",
            "combine", "publish_backtest", "format_summary"]
-
-_MODEL_KINDS = ("additive", "elastic_net")
-#: Families a backtest may name; the detection-aware one needs catalogue roles, so it is
-#: compared only where [backtest] models names it.
-_ALL_KINDS = MODEL_KINDS
-
-
-@dataclass(frozen=True)
-class BacktestSpec:
-    """Which origins and models a backtest covers (config ``[backtest]``).
-
-    Parameters
-    ----------
-    first_origin, last_origin : str
-        First and last forecast origin (YYYY-MM); default the last six years of the data.
-    step_months : int
-        Months between origins; at least the horizon unless ``allow_overlap``. [months]
-    min_train_months : int
-        Fewest months of training rows at the first origin. [months]
-    models : tuple of str
-        Model families to compare, each with the [model] settings: "additive" and
-        "elastic_net" by default, "detection_aware" when named (it needs catalogue roles).
-    allow_overlap : bool
-        Accept origins closer than the horizon (events then count at several origins).
-    top_k : tuple of int
-        Sizes k of the "events in each period's top k" measures: how many events fell among
-        the k regions ranked riskiest at their origin. [regions]
-    workers : int
-        Origins run at once, each in its own process (0: as many as the cores this process
-        may use, at most one per origin; 1: one after the other). Results are identical
-        either way. With ``--dask`` the origins run on the Dask cluster instead. [-]
-    """
-
-    first_origin: str | None = None
-    last_origin: str | None = None
-    step_months: int = 12
-    min_train_months: int = 36
-    models: tuple = _MODEL_KINDS
-    allow_overlap: bool = False
-    top_k: tuple = (10, 20, 30)
-    workers: int = 0
-
-    @classmethod
-    def from_config(cls, table: dict) -> BacktestSpec:
-        where = "config [backtest]"
-        allowed = ("first_origin", "last_origin", "step_months", "min_train_months", "models",
-                   "allow_overlap", "top_k", "workers")
-        problems = _unknown(table, allowed, where)
-        models = tuple(table.get("models", _MODEL_KINDS))
-        for m in models:
-            if m not in _ALL_KINDS:
-                problems.append(Problem(where, f"'models' names {m!r}; use "
-                                        f"{', '.join(map(repr, _ALL_KINDS))} (any of them).",
-                                        column="models"))
-        top_k = table.get("top_k", list(cls.top_k))
-        if not (isinstance(top_k, list) and top_k and all(
-                isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in top_k)):
-            problems.append(Problem(where, f"'top_k' is {top_k!r}; give a list of whole numbers "
-                                    ">= 1, e.g. [30] (events among the 30 riskiest regions of "
-                                    "each period).", column="top_k"))
-        workers = table.get("workers", cls.workers)
-        if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 0):
-            problems.append(Problem(where, f"'workers' is {workers!r}; use a whole number: 0 "
-                                    "for one process per available core, 1 for one origin "
-                                    "after the other, or more.", column="workers"))
-        if problems:
-            raise InputError(problems)
-        return cls(**{**{k: v for k, v in table.items() if k not in ("models", "top_k")},
-                      "models": models, "top_k": tuple(sorted(set(top_k)))})
 
 
 @dataclass

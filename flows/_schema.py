@@ -1,10 +1,12 @@
-"""The config's typed schema: pydantic models per section, and their errors as forewarn Problems.
+"""The config's typed schema: a pydantic model per section, and the reference made from it.
 
-Each section of ``forewarn.toml`` is one model here (or a spec dataclass built with
-:func:`section_dataclass`): its fields, types, defaults and descriptions are the single source
-the loader checks against, ``forewarn config --schema`` prints and ``docs/config.md`` is
-generated from. Every field may carry a ``fix`` (shown in the schema as ``"fix"``): the sentence
-that tells a user how to mend a bad value, used in the error message.
+Each section of ``forewarn.toml`` is one model here, or a stage's spec dataclass built with
+:func:`forewarn._schema.section_dataclass` (``[features]``: ``forewarn.features.FeatureSpec``;
+``[model]``, ``[backtest]``, ``[schedules]``, ``[report]``: ``forewarn.flows._specs``): its
+fields, types, defaults and descriptions are the single source the loader checks against,
+``forewarn config --schema`` prints and ``docs/config.md`` is generated from. Every field may
+carry a ``fix`` (shown in the schema as ``"fix"``): the sentence that tells a user how to mend a
+bad value, used in the error message (:func:`forewarn._schema.schema_problems`).
 """
 
 from __future__ import annotations
@@ -13,168 +15,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    WithJsonSchema,
-    field_validator,
-)
-from pydantic import dataclasses as pydantic_dataclasses
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
-from forewarn._match import did_you_mean
+# STRICT and schema_problems are re-exported for the config loader (forewarn.flows._config).
+from forewarn._schema import STRICT, custom_error, fix, schema_problems
 from forewarn.datasets import DEMO_SEED
-from forewarn.errors import InputError, Problem
 
 __all__ = ["ProjectSection", "InputsSection", "ForecastSection", "OutputSection",
-           "IndexSection", "section_dataclass", "schema_problems", "fix", "MAX_UNKNOWN"]
-
-#: Unknown fields listed one by one in a section; past this many they are summarised.
-MAX_UNKNOWN = 10
-
-#: Every section model: unknown fields are errors, and values are taken as TOML gives them
-#: (no "5" read as 5, no true read as 1).
-STRICT = ConfigDict(extra="forbid", strict=True)
-
-#: pydantic's type-error kinds, as the message names them.
-_KINDS = {"string_type": "a str", "int_type": "an int", "bool_type": "a bool",
-          "float_type": "a number", "list_type": "a list", "tuple_type": "a list",
-          "dict_type": "a table", "model_type": "a table", "dataclass_type": "a table",
-          "model_attributes_type": "a table", "dataclass_exact_type": "a table"}
-_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
-
-
-def fix(text: str) -> dict:
-    """A field's ``json_schema_extra``: the sentence telling a user how to mend a bad value."""
-    return {"fix": text}
-
-
-def custom_error(message: str) -> PydanticCustomError:
-    """An error whose message (after the section) is ``message`` exactly, raised in a validator."""
-    return PydanticCustomError("forewarn", "{message}", {"message": message})
-
-
-def _shown(value) -> str:
-    """A bad value as the user wrote it (a TOML array is a list, whatever the spec made of it)."""
-    text = repr(list(value) if isinstance(value, tuple) else value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _field_info(model, name):
-    fields = getattr(model, "model_fields", None) or getattr(model, "__pydantic_fields__", {})
-    return fields.get(name)
-
-
-def _field_names(model) -> list[str]:
-    fields = getattr(model, "model_fields", None) or getattr(model, "__pydantic_fields__", {})
-    return list(fields)
-
-
-def schema_problems(exc: ValidationError, file, model, data, section: str | None = None,
-                    sections: dict | None = None) -> list[Problem]:
-    """Turn pydantic's errors for ``data`` checked against ``model`` into forewarn Problems.
-
-    Parameters
-    ----------
-    exc : pydantic.ValidationError
-    file : str or Path
-        Where the problems are: the config file, or ``"config [model]"`` for a spec section.
-    model : type
-        The model ``data`` was checked against (a section, or the whole file).
-    data : dict
-        The raw table that was checked.
-    section : str or None
-        With a section name, messages start with ``[section]`` (``file`` is then the config
-        file); None for a spec section whose ``file`` already names it.
-    sections : dict or None
-        When ``model`` is the whole file: section name -> section model, so errors inside a
-        section are worded as that section's.
-
-    Returns
-    -------
-    list of Problem
-        One per bad field (``column`` names it), unknown fields with the likeliest intended
-        name, unknown sections, and a summary past :data:`MAX_UNKNOWN` unknown fields.
-    """
-    problems: list[Problem] = []
-    unknown: dict[tuple, list[str]] = {}
-    done: set[tuple] = set()
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        where_model, where_data, where_section, rest = model, data, section, loc
-        if sections is not None and loc and loc[0] in sections:
-            where_model, where_section = sections[loc[0]], loc[0]
-            where_data = data.get(loc[0], {}) if isinstance(data, dict) else {}
-            rest = loc[1:]
-        prefix = f"[{where_section}] " if where_section else ""
-        if err["type"] in _UNKNOWN:
-            if sections is not None and len(loc) == 1 and loc[0] not in sections:
-                name = str(loc[0])
-                problems.append(Problem(file, f"unknown section [{name[:60]}]."
-                                        f"{did_you_mean(name, sections, brackets=True)} "
-                                        f"Sections: {', '.join(sections)}.", column=name[:60]))
-            else:
-                unknown.setdefault((where_section, prefix, where_model), []).append(str(rest[-1]))
-            continue
-        if not rest:  # the section itself is not a table
-            problems.append(Problem(file, f"{prefix.strip() or 'the section'} must be a table.",
-                                    column=where_section))
-            continue
-        key = str(rest[0])
-        if (where_section, key) in done:
-            continue  # one problem per field (a list with several bad items)
-        done.add((where_section, key))
-        value = where_data.get(key, err.get("input")) if isinstance(where_data, dict) \
-            else err.get("input")
-        info = _field_info(where_model, key)
-        extra = (info.json_schema_extra or {}) if info is not None else {}
-        if err["type"] == "forewarn":
-            text = err["ctx"]["message"]
-        elif len(rest) == 1 and err["type"] in _KINDS:
-            text = f"'{key}' is {_shown(value)}; it must be {_KINDS[err['type']]}."
-        elif "fix" in extra:
-            text = f"'{key}' is {_shown(value)}; {extra['fix']}"
-        else:
-            text = f"'{key}' is {_shown(value)}; {err['msg'][0].lower()}{err['msg'][1:]}."
-        problems.append(Problem(file, prefix + text, column=key))
-    for (_, prefix, where_model), keys in unknown.items():
-        allowed = _field_names(where_model)
-        for key in keys[:MAX_UNKNOWN]:
-            problems.append(Problem(file, f"{prefix}names unknown field '{key[:60]}'."
-                                    f"{did_you_mean(key, allowed)} Fields: "
-                                    f"{', '.join(allowed)}.", column=key[:60]))
-        if len(keys) > MAX_UNKNOWN:
-            what = prefix.strip() or "the section"
-            problems.append(Problem(file, f"{what} names {len(keys) - MAX_UNKNOWN:,} more "
-                                    f"unknown fields (of {len(keys):,}); remove them.",
-                                    column=prefix.strip("[] ") or None))
-    return problems
-
-
-def section_dataclass(where: str):
-    """Decorator: a frozen pydantic dataclass for a spec section whose errors are InputErrors.
-
-    The class keeps everything a dataclass offers (``dataclasses.replace``, ``asdict``,
-    equality) and is checked against its field types and constraints whenever one is made;
-    a bad value raises :class:`~forewarn.errors.InputError` naming ``where`` (e.g.
-    ``"config [model]"``), the field and the fix.
-    """
-    def wrap(cls):
-        cls = pydantic_dataclasses.dataclass(frozen=True, config=STRICT)(cls)
-        init = cls.__init__
-
-        def __init__(self, *args, **kwargs):
-            try:
-                init(self, *args, **kwargs)
-            except ValidationError as exc:
-                raise InputError(schema_problems(exc, where, cls, kwargs)) from None
-
-        __init__.__doc__ = init.__doc__
-        cls.__init__ = __init__
-        return cls
-    return wrap
+           "IndexSection", "config_schema", "config_reference", "valid_start",
+           "iso_date_problem", "STRICT", "schema_problems"]
 
 
 # ----------------------------------------------------------------------------- the sections
@@ -338,15 +187,14 @@ def config_schema() -> dict:
     """The JSON schema of a project config file, every section typed (``forewarn config --schema``).
 
     The stages' sections are described by their specs: ``[features]`` by
-    :class:`forewarn.features.FeatureSpec`, ``[backtest]`` by ``BacktestSpec``, ``[model]``,
-    ``[schedules]`` and ``[report]`` by the specs in this package.
+    :class:`forewarn.features.FeatureSpec`, ``[model]``, ``[backtest]``, ``[schedules]`` and
+    ``[report]`` by the specs in :mod:`forewarn.flows._specs`.
     """
     from pydantic import create_model
 
     from forewarn.features import FeatureSpec
-    from forewarn.flows._backtest import BacktestSpec
     from forewarn.flows._config import ConfigFile
-    from forewarn.flows._specs import ModelSpec, ReportSpec, ScheduleSpec
+    from forewarn.flows._specs import BacktestSpec, ModelSpec, ReportSpec, ScheduleSpec
 
     typed = {"features": FeatureSpec, "index": IndexSection, "model": ModelSpec,
              "backtest": BacktestSpec, "schedules": ScheduleSpec, "report": ReportSpec}
@@ -373,39 +221,18 @@ def config_reference() -> str:
         ref = prop.get("$ref") or next((a["$ref"] for a in prop.get("anyOf", ())
                                         if "$ref" in a), None)
         body = defs[ref.rsplit("/", 1)[-1]] if ref else {}
-        summary, documented = _numpydoc(body.get("description", ""))
+        summary = " ".join(body.get("description", "").strip().split("\n\n", 1)[0].split())
         summary = re.sub(r"^``\[\w+\]``: ", "", summary or prop.get("description", ""))
         lines += [f"## [{section}]", "", _cell(summary[:1].upper() + summary[1:]), "",
                   "| field | type | default | description |", "|---|---|---|---|"]
         for name, field in body.get("properties", {}).items():
-            text = field.get("description") or documented.get(name, "")
+            text = field.get("description", "")
             if field.get("fix"):
                 text += f" A bad value: {field['fix']}"
             lines.append(f"| `{name}` | {_type(field, defs)} | {_default(field)} | "
                          f"{_cell(text)} |")
         lines.append("")
     return "\n".join(lines)
-
-
-def _numpydoc(doc: str) -> tuple[str, dict]:
-    """A docstring's first paragraph, and its numpydoc Parameters as name -> description."""
-    summary = " ".join(doc.strip().split("\n\n", 1)[0].split())
-    params: dict[str, str] = {}
-    if "Parameters\n----------" not in doc:
-        return summary, params
-    block = doc.split("Parameters\n----------", 1)[1]
-    names: list[str] = []
-    for line in block.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith(" "):
-            for name in names:
-                params[name] = f"{params.get(name, '')} {line.strip()}".strip()
-        elif " : " in line or re.fullmatch(r"[\w, ]+", line):
-            names = [n.strip() for n in line.split(" : ")[0].split(",")]
-        else:
-            break  # the next numpydoc section
-    return summary, params
 
 
 def _type(field: dict, defs: dict) -> str:
@@ -418,6 +245,8 @@ def _type(field: dict, defs: dict) -> str:
     if "anyOf" in field:
         return " or ".join(_type(a, defs) for a in field["anyOf"] if a.get("type") != "null")
     kind = field.get("type")
+    if kind == "string" and field.get("format") == "date":
+        return "date"
     if kind == "array":
         return f"list of {_type(field.get('items', {}), defs)}"
     return {"string": "str", "integer": "int", "number": "number", "boolean": "bool",

@@ -1,33 +1,33 @@
-"""Specs of the run stages read from the config's [model], [index], [schedules] and [report]."""
+"""Specs of the run stages read from the config's [model], [index], [backtest], [schedules] and
+[report] (``[features]`` is :class:`forewarn.features.FeatureSpec`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field, ValidationError, field_validator
 
-from forewarn._match import unknown_fields
-from forewarn.errors import InputError, Problem
-from forewarn.flows._schema import (
-    IndexSection,
+from forewarn._schema import (
+    as_tuple,
     custom_error,
     fix,
+    reworded,
     schema_problems,
     section_dataclass,
+    shown,
 )
+from forewarn.errors import InputError, Problem
+from forewarn.flows._schema import IndexSection
 from forewarn.models import MODEL_KINDS
 from forewarn.reports import MAP_FORMATS
 
-__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "ReportSpec", "Specs"]
+__all__ = ["ModelSpec", "ScheduleSpec", "IndexChoice", "BacktestSpec", "ReportSpec", "Specs"]
 
 _WHOLE = fix("use a whole number >= 1.")
-
-
-def _unknown(table, allowed, where):
-    """A problem for each key of ``table`` not in ``allowed``, with the likeliest intended name."""
-    return unknown_fields(table, allowed, where, "names unknown field", "Fields")
+_MONTHS = fix("use a whole number of months >= 1.")
 
 
 @section_dataclass("config [model]")
@@ -93,13 +93,11 @@ class ModelSpec:
     @classmethod
     def from_config(cls, table: dict) -> ModelSpec:
         """Build from the config's ``[model]`` table (``[model.<kind>]`` holds estimator params)."""
-        values = {k: (tuple(v) if k == "class_breaks" and isinstance(v, list) else v)
-                  for k, v in table.items()}
+        values = {k: as_tuple(v) if k == "class_breaks" else v for k, v in table.items()}
         for family in MODEL_KINDS:
             if isinstance(values.get(family), dict):
                 # TOML arrays become tuples: the estimators take sequences of candidates.
-                values[family] = {k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in values[family].items()}
+                values[family] = {k: as_tuple(v) for k, v in values[family].items()}
         return cls(**values)
 
     def target_kwargs(self, frequency: str = "monthly") -> dict:
@@ -235,6 +233,77 @@ class IndexChoice:
                          "indicators instead.")
 
 
+_ORIGIN = fix("write the month as 'YYYY-MM', e.g. '2015-12'.")
+_TOP_K = fix("give a list of whole numbers >= 1, e.g. [30] (events among the 30 riskiest "
+             "regions of each period).")
+
+
+@section_dataclass("config [backtest]")
+class BacktestSpec:
+    """Which origins and models a backtest covers (config ``[backtest]``).
+
+    Each field's meaning, default and constraint is in its description (``forewarn config
+    --schema``); a bad value raises :class:`~forewarn.errors.InputError`. Whether the origins
+    fit the data and the horizon is checked when the windows are laid out
+    (:class:`forewarn.models.BacktestWindows`).
+    """
+
+    first_origin: str | dt.date | None = Field(
+        None, description="First forecast origin (YYYY-MM). Default: six years before the "
+        "last origin.", json_schema_extra=_ORIGIN)
+    last_origin: str | dt.date | None = Field(
+        None, description="Last forecast origin (YYYY-MM). Default: the last month whose "
+        "outcome window the data cover.", json_schema_extra=_ORIGIN)
+    step_months: int = Field(12, ge=1, description="Months between origins; at least the "
+                             "horizon unless `allow_overlap`. [months]", json_schema_extra=_MONTHS)
+    min_train_months: int = Field(36, ge=1, description="Fewest months of training rows at the "
+                                  "first origin. [months]", json_schema_extra=_MONTHS)
+    models: tuple[Literal[MODEL_KINDS], ...] = Field(
+        ("additive", "elastic_net"), description="Model families to compare, each with the "
+        "[model] settings: 'additive' and 'elastic_net' by default, 'detection_aware' when "
+        "named (it needs catalogue roles).",
+        json_schema_extra=fix(f"list any of {', '.join(map(repr, MODEL_KINDS))}."))
+    allow_overlap: bool = Field(False, description="Accept origins closer than the horizon "
+                                "(events then count at several origins).",
+                                json_schema_extra=fix("use true or false."))
+    top_k: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+        (10, 20, 30), min_length=1, description="Sizes k of the \"events in each period's top "
+        "k\" measures: how many events fell among the k regions ranked riskiest at their "
+        "origin; kept sorted, each once. [regions]", json_schema_extra=_TOP_K)
+    workers: int = Field(
+        0, ge=0, description="Origins run at once, each in its own process (0: as many as the "
+        "cores this process may use, at most one per origin; 1: one after the other). Results "
+        "are identical either way. With `--dask` the origins run on the Dask cluster instead. "
+        "[-]", json_schema_extra=fix("use a whole number: 0 for one process per available "
+                                     "core, 1 for one origin after the other, or more."))
+
+    @field_validator("models", mode="wrap")
+    @classmethod
+    def _models(cls, value, handler):
+        value = as_tuple(value)
+
+        def named(models):
+            if not isinstance(models, tuple):
+                return None  # not a list: pydantic's "it must be a list" and the fix
+            bad = [m for m in models if m not in MODEL_KINDS]
+            return (f"'models' names {', '.join(map(repr, bad))}; use "
+                    f"{', '.join(map(repr, MODEL_KINDS))} (any of them).")
+
+        return reworded(handler, value, named)
+
+    @field_validator("top_k", mode="wrap")
+    @classmethod
+    def _top_k(cls, value, handler):
+        value = as_tuple(value)
+        top_k = reworded(handler, value, f"'top_k' is {shown(value)}; {_TOP_K['fix']}")
+        return tuple(sorted(set(top_k)))
+
+    @classmethod
+    def from_config(cls, table: dict) -> BacktestSpec:
+        """Build from the config's ``[backtest]`` table (TOML arrays become tuples)."""
+        return cls(**table)
+
+
 @section_dataclass("config [schedules]")
 class ScheduleSpec:
     """Cron schedules of the served flows (config ``[schedules]``, ``forewarn serve``)."""
@@ -294,8 +363,7 @@ class ReportSpec:
 
     @classmethod
     def from_config(cls, table: dict) -> ReportSpec:
-        return cls(**{k: tuple(v) if k == "formats" and isinstance(v, list) else v
-                      for k, v in table.items()})
+        return cls(**{k: as_tuple(v) if k == "formats" else v for k, v in table.items()})
 
 
 class Specs(NamedTuple):
