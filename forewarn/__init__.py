@@ -9,6 +9,13 @@ objects the CLI writes: ``forewarn.run(config)``, ``forewarn.backtest(config)``,
 
 __version__ = "0.1.0"
 
+from forewarn._threads import note_openmp  # noqa: E402
+
+# OpenMP reads its wait policy once, when it loads: ask for passive waiting before scikit-learn
+# loads it (or note that it already spins); see forewarn._threads.
+note_openmp()
+del note_openmp
+
 _API = ("run", "backtest", "validate", "init", "RunResult", "BacktestRun")
 
 __all__ = ["__version__", *_API]

@@ -6,6 +6,12 @@ measured on the 2-core development machine under load, one monotone boosting fit
 the defaults, 3.0 s with passive waiting, 2.3 s with passive waiting and 2 threads, and 2.1 s
 with one thread — identical models every time (docs/benchmarks.md). forewarn therefore asks
 OpenMP to wait passively and caps OpenMP and BLAS threads at the cores the process may run on.
+
+OpenMP reads its wait policy once, when its runtime loads. ``import forewarn`` therefore asks for
+passive waiting before anything loads the runtime; when scikit-learn was imported first (a
+notebook), the runtime already spins, and forewarn's own work then runs one OpenMP thread (no
+thread is left to spin): measured on the 2-core machine under load, a small demo run's training
+took 101.8 s with two spinning threads and 3.2 s with one.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-__all__ = ["usable_cores", "prefer_passive_waiting", "thread_limits"]
+__all__ = ["usable_cores", "prefer_passive_waiting", "thread_limits", "note_openmp",
+           "openmp_spins"]
+
+#: Whether OpenMP was already loaded with active (spinning) waiting when forewarn was imported.
+_SPINNING = False
 
 
 def usable_cores() -> int:
@@ -46,18 +56,48 @@ def usable_cores() -> int:
 def prefer_passive_waiting() -> None:
     """Ask OpenMP to wait passively (``OMP_WAIT_POLICY=PASSIVE``) unless the user chose.
 
-    Takes effect only when called before scikit-learn's OpenMP runtime loads, so the command
-    line calls it first thing; notebook users who import scikit-learn first can set the
-    variable themselves.
+    Takes effect only when called before scikit-learn's OpenMP runtime loads, so
+    ``import forewarn`` calls it (:func:`note_openmp`); when scikit-learn was imported first,
+    forewarn's work runs one OpenMP thread instead (:func:`thread_limits`).
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def _openmp_loaded() -> bool:
+    """Whether an OpenMP runtime is loaded in this process (looked up, nothing loaded)."""
+    from threadpoolctl import threadpool_info
+
+    return any(lib.get("user_api") == "openmp" for lib in threadpool_info())
+
+
+def note_openmp() -> None:
+    """Called once when forewarn is imported: ask for passive waiting if OpenMP has not loaded
+    yet, else note whether the loaded runtime spins (see :func:`openmp_spins`)."""
+    global _SPINNING
+    if _openmp_loaded():
+        _SPINNING = os.environ.get("OMP_WAIT_POLICY", "").strip().upper() != "PASSIVE"
+    else:
+        prefer_passive_waiting()
+
+
+def openmp_spins() -> bool:
+    """True when this process's OpenMP runtime waits actively (it loaded before forewarn asked
+    for passive waiting and ``OMP_WAIT_POLICY`` was not ``PASSIVE``)."""
+    return _SPINNING
+
+
 @contextmanager
 def thread_limits(n: int | None = None):
-    """Cap OpenMP and BLAS threads at ``n`` (default :func:`usable_cores`) inside the block."""
+    """Cap OpenMP and BLAS threads at ``n`` inside the block.
+
+    ``n`` defaults to :func:`usable_cores`. OpenMP gets one thread whatever ``n`` when its
+    runtime spins (:func:`openmp_spins`): spinning threads on busy cores slow a fit many times
+    over. Results do not depend on the thread counts.
+    """
     from threadpoolctl import threadpool_limits
 
     prefer_passive_waiting()
-    with threadpool_limits(limits=n or usable_cores()):
+    cores = n or usable_cores()
+    limits = {"blas": cores, "openmp": 1} if openmp_spins() else cores
+    with threadpool_limits(limits=limits):
         yield

@@ -24,6 +24,14 @@ if not os.environ.get("PREFECT_HOME"):
     os.environ["FOREWARN_PREFECT_HOME"] = _HOME
 configure_prefect()
 
+# pytest-xdist workers share the machine's cores: each worker's OpenMP and BLAS get its share
+# (and so do the command lines it starts), so no worker's threads wait on another's cores.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and not os.environ.get("FOREWARN_THREADS"):
+    from forewarn._threads import usable_cores
+
+    os.environ["FOREWARN_THREADS"] = str(
+        max(1, usable_cores() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
 

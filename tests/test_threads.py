@@ -39,3 +39,36 @@ def test_limits_apply_inside_and_results_do_not_depend_on_them(monkeypatch):
             fits.append(m.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(fits[0], fits[1])
     assert os.environ.get("OMP_WAIT_POLICY") in ("PASSIVE", "passive", "ACTIVE", "active")
+
+
+def test_import_asks_for_passive_waiting_or_runs_one_thread_when_openmp_spins():
+    """OpenMP reads its wait policy when it loads: forewarn imported first asks for passive
+    waiting; imported after scikit-learn loaded a spinning runtime, its work runs one OpenMP
+    thread (BLAS keeps every core)."""
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import os, json, threadpoolctl\n"
+             "FIRST\n"
+             "import forewarn\nfrom forewarn._threads import openmp_spins, thread_limits\n"
+             "policy = os.environ.get('OMP_WAIT_POLICY')\n"
+             "import sklearn.ensemble\n"
+             "with thread_limits(2):\n"
+             "    info = {i['user_api']: i['num_threads'] for i in threadpoolctl.threadpool_info()}\n"
+             "print(json.dumps([policy, openmp_spins(), info]))\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "FOREWARN_THREADS")}
+    env["FOREWARN_THREADS"] = "2"
+    runs = {}
+    for name, first in (("forewarn first", "pass"), ("sklearn first", "import sklearn.ensemble")):
+        out = subprocess.run([sys.executable, "-c", probe.replace("FIRST", first)], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        runs[name] = json.loads(out)
+    assert runs["forewarn first"] == ["PASSIVE", False, {"blas": 2, "openmp": 2}]
+    assert runs["sklearn first"] == [None, True, {"blas": 2, "openmp": 1}]
+    # Told to wait passively before scikit-learn loads it, the runtime does not spin.
+    env["OMP_WAIT_POLICY"] = "passive"
+    out = subprocess.run([sys.executable, "-c", probe.replace("FIRST", "import sklearn.ensemble")],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)[1:] == [False, {"blas": 2, "openmp": 2}]
