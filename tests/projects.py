@@ -23,6 +23,17 @@ def small_demo(folder):
     return path
 
 
+def index_only_demo(folder):
+    """The small demo project without its outcome: every stage runs and publishes (the index
+    scores), no model is trained. For tests of a run's mechanics (locks, schedules, signals)
+    that a model would only slow down."""
+    path = small_demo(folder)
+    text = path.read_text()
+    assert 'outcome = "outcome.csv"\n' in text
+    path.write_text(text.replace('outcome = "outcome.csv"\n', ""))
+    return path
+
+
 def forecast_stages(config, progress=None):
     """The forecast flow's plain stages in order in this process, publishing nothing (what its
     tasks call; no Prefect)."""

@@ -10,7 +10,7 @@ import pytest
 
 from forewarn.errors import InputError
 from forewarn.flows._publish import latest_run, output_lock
-from projects import small_demo
+from projects import index_only_demo
 
 _HOLD = ("import sys, time; from forewarn.flows._publish import output_lock\n"
          "with output_lock(sys.argv[1]):\n    print('held', flush=True)\n"
@@ -51,7 +51,7 @@ def test_the_second_waits_for_the_first(tmp_path):
 
 @pytest.mark.slow
 def test_two_runs_on_one_folder_at_once_both_publish(tmp_path):
-    project = small_demo(tmp_path / "demo")
+    project = index_only_demo(tmp_path / "demo")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "forewarn", "run", "--config", str(project), "--out", str(out)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -70,7 +70,7 @@ def test_two_runs_at_once_share_one_prefect_home(tmp_path):
     database, new at the start): the first migrates it, both run their flows, both publish."""
     import os
 
-    project = small_demo(tmp_path / "demo")
+    project = index_only_demo(tmp_path / "demo")
     env = {**{k: v for k, v in os.environ.items() if k not in ("PREFECT_HOME", "PREFECT_API_URL")},
            "FOREWARN_PREFECT_HOME": str(tmp_path / "home")}
     procs = [subprocess.Popen([sys.executable, "-m", "forewarn", "run", "--config", str(project),

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from forewarn.flows._serve import start_local_server, stop_server
-from projects import small_demo
+from projects import index_only_demo
 
 # Whole flows in fresh processes: minutes on 2 cores; `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def prefect_api(tmp_path_factory):
 
 def test_serve_registers_schedules_and_runs(prefect_api, tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
-    project = small_demo(tmp_path / "demo")
+    project = index_only_demo(tmp_path / "demo")
     with open(project, "a", encoding="utf-8") as fh:
         fh.write('\n[schedules]\nforecast = "0 6 5 * *"\nbacktest = "0 7 1 1,4,7,10 *"\n'
                  'timezone = "Africa/Nairobi"\n')
