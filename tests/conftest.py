@@ -155,3 +155,12 @@ def needs_shared_data():
         reason=f"real public datasets not found at {SHARED_REAL}; they live in the project's "
                "shared folder beside the repository (see README, 'Real data')",
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test on the real files is slow too: the fast loop (``-m "not slow"``) reads none."""
+    unmarked = [i.nodeid for i in items
+                if i.get_closest_marker("real_data") and not i.get_closest_marker("slow")]
+    if unmarked:
+        raise pytest.UsageError("tests marked real_data must be marked slow too: "
+                                + ", ".join(unmarked[:5]))

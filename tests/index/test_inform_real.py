@@ -21,6 +21,7 @@ INFORM = REAL / "inform_risk"
 
 pytestmark = [
     pytest.mark.real_data,
+    pytest.mark.slow,  # reads the real tables
     pytest.mark.skipif(not INFORM.is_dir(), reason=f"real INFORM tables not found at {INFORM}"),
 ]
 

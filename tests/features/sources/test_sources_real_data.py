@@ -22,7 +22,7 @@ from forewarn.features.sources import (
     read_wgi,
 )
 
-pytestmark = pytest.mark.real_data
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]  # reads the real files
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "examples" / "countries" / "catalogue.toml"
 
