@@ -52,9 +52,8 @@ from forewarn.features._transforms import (
     rolling_max,
     rolling_mean,
 )
+from forewarn.features._regions import has_geometry, read_regions
 from forewarn.features._validate import (
-    has_geometry,
-    read_regions,
     to_text,
     validate_crisis_events,
     validate_observations,

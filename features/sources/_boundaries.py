@@ -10,7 +10,7 @@ import httpx
 import shapely
 
 from forewarn.errors import ForewarnWarning, InputError, Problem
-from forewarn.features._validate import read_regions
+from forewarn.features._regions import read_regions
 from forewarn.features.sources._codes import to_iso3
 from forewarn.features.sources._common import Fetcher, check_file, vintage_folder
 

@@ -9,8 +9,8 @@ import shapely
 
 from forewarn.errors import ForewarnWarning, InputError
 from forewarn.features import load_catalogue
+from forewarn.features._regions import read_regions
 from forewarn.features._validate import (
-    read_regions,
     validate_crisis_events,
     validate_observations,
     validate_outcome,
