@@ -104,20 +104,12 @@ class FeatureSpec:
     @field_validator(*_WINDOW_FIELDS, mode="wrap")
     @classmethod
     def _windows(cls, value, handler, info):
-        name, value = info.field_name, as_tuple(value)
-        windows = reworded(handler, value, lambda v: _windows_problem(name, v))
-        if len(set(windows)) < len(windows):
-            raise _repeated(name, "window", windows)
-        return windows
+        return _distinct(value, handler, info, _windows_problem, "window")
 
     @field_validator(*_NAME_FIELDS, mode="wrap")
     @classmethod
     def _names(cls, value, handler, info):
-        name, value = info.field_name, as_tuple(value)
-        names = reworded(handler, value, lambda v: _names_problem(name, v))
-        if len(set(names)) < len(names):
-            raise _repeated(name, "name", names)
-        return names
+        return _distinct(value, handler, info, _names_problem, "name")
 
     @classmethod
     def from_config(cls, config: Mapping, source: str = "config [features]") -> FeatureSpec:
@@ -166,8 +158,14 @@ def _names_problem(name: str, names) -> str:
             "'conflict'.")
 
 
-def _repeated(name: str, what: str, values: tuple):
-    return custom_error(f"'{name}' repeats a {what} ({list(values)}); list each {what} once.")
+def _distinct(value, handler, info, problem, what: str) -> tuple:
+    """A list field's value as a tuple, checked by its type (worded by ``problem``) and for
+    repeats (``what`` names an item: "window", "name")."""
+    name = info.field_name
+    items = reworded(handler, as_tuple(value), lambda v: problem(name, v))
+    if len(set(items)) < len(items):
+        raise custom_error(f"'{name}' repeats a {what} ({list(items)}); list each {what} once.")
+    return items
 
 
 def build_features(panel: xr.Dataset, catalogue: Catalogue, crisis_events: pd.DataFrame | None,
