@@ -150,6 +150,26 @@ def test_local_cluster_trains_and_scores_on_its_workers(grid, plain, tmp_path, m
     assert all(p.startswith("tcp://127.0.0.1:") for p in places), places
     assert len(places) == 2  # both workers did some of it
     assert all(p.startswith("in process") for _, p in plain.ran_on)
+    # Each map was one unit on a worker, and the files are those drawn in one process.
+    maps = {u: p for u, p in result.ran_on if u.startswith("map ")}
+    assert set(maps) == {f"map {k}_{h}m_all" for k in ("risk", "change") for h in (6, 12)}
+    assert all(p.startswith("tcp://127.0.0.1:") for p in maps.values())
+    assert {u for u, _ in plain.ran_on if u.startswith("map ")} == set(maps)
+    files = sorted(p.name for p in (result.run_dir / "maps").iterdir())
+    assert files == sorted(p.name for p in (plain.run_dir / "maps").iterdir()) and files
+    for name in files:
+        assert (result.run_dir / "maps" / name).read_bytes() == \
+            (plain.run_dir / "maps" / name).read_bytes(), name
+    for h, trained in result.trained.items():
+        # The workers sent back the model, its card and the features' ranges, not the rows...
+        assert trained.rows is None and plain.trained[h].rows is not None
+        pd.testing.assert_frame_equal(trained.feature_ranges(), plain.trained[h].feature_ranges())
+        card, want = trained.model_card(), plain.trained[h].model_card()
+        assert (card.n_rows, card.n_regions, card.event_rate, card.training_end) == \
+            (want.n_rows, want.n_regions, want.event_rate, want.training_end)
+        # ... and the rows asked for later are those the model was fitted on.
+        pd.testing.assert_frame_equal(trained.X_train, plain.trained[h].X_train)
+        pd.testing.assert_series_equal(trained.y_train, plain.trained[h].y_train)
 
 
 def test_more_workers_than_horizons_spread_each_fit(grid, plain, tmp_path, monkeypatch):
