@@ -27,9 +27,16 @@ from forewarn.flows._pipeline import (
     model_dir,
     prepare,
 )
-from forewarn.flows._cluster import current_cluster
-from forewarn.flows._training import PACKAGES, cache_key, package_versions, train_cached
-from forewarn.flows._project import Project, input_hashes
+from forewarn.flows._cluster import current_cluster, release_memory
+from forewarn.flows._training import (
+    PACKAGES,
+    cache_key,
+    forget_hashes,
+    hashes_of,
+    package_versions,
+    train_cached,
+)
+from forewarn.flows._project import Project
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
 from forewarn.reports import spreadsheet_safe
 
@@ -182,6 +189,7 @@ def validate_stage(config: Config, progress: Progress):
     """Stage 1: read and check every input; return the project and its
     :class:`~forewarn.flows._specs.Specs`, read from the config once here and passed on to the
     later stages."""
+    forget_hashes()  # a new run: its inputs are hashed afresh (once)
     with progress.stage(STAGES[0]) as st:
         specs, project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
@@ -218,6 +226,7 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
         st.detail = f"index '{spec.name}', {int(index['low_reliability'].sum())} regions " \
                     "flagged for low reliability"
     meta = feature_table(prepared.features, project.catalogue)
+    release_memory()  # what the panel, features and index freed: the flow idles while training
     trained: dict[int, Trained] = {}
     forecasts: list[Forecast] = []
     horizons = project.config.horizons
@@ -243,6 +252,7 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
             explanations = drivers = history = pd.DataFrame()
             base_values = {}
         st.detail = f"{len(scores)} scores"
+    release_memory()
     detection = [f.detection_explanations for f in forecasts if len(f.detection_explanations)]
     return RunResult(project, prepared, scores, explanations, drivers, history, base_values,
                      index, spec, bounds, trained, meta, timings=dict(progress.timings),
@@ -364,7 +374,7 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 "demo": config.demo,
                 "label": DEMO_LABEL if config.demo else None,
                 "config": config.describe(),
-                "input_hashes": input_hashes(config),
+                "input_hashes": hashes_of(config),
                 "versions": package_versions(),
                 "base_values": {str(h): v for h, v in result.base_values.items()},
                 "detection_base_values": {str(h): v for h, v in

@@ -17,7 +17,7 @@ from forewarn.flows._config import Config
 from forewarn.flows._pipeline import train, train_horizons
 from forewarn.flows._project import input_hashes
 
-__all__ = ["PACKAGES", "cache_key", "package_versions", "train_cached"]
+__all__ = ["PACKAGES", "cache_key", "forget_hashes", "hashes_of", "package_versions", "train_cached"]
 
 #: Packages whose versions every manifest records.
 PACKAGES = ("forewarn", "numpy", "pandas", "xarray", "scikit-learn", "geopandas", "shapely",
@@ -26,11 +26,33 @@ PACKAGES = ("forewarn", "numpy", "pandas", "xarray", "scikit-learn", "geopandas"
 
 def cache_key(config: Config, as_of, parts: dict) -> str:
     """Content key of a stage: the inputs' hashes, the as-of date, the specs, the versions."""
-    text = json.dumps({"inputs": input_hashes(config), "as_of": str(pd.Timestamp(as_of).date()),
+    text = json.dumps({"inputs": hashes_of(config), "as_of": str(pd.Timestamp(as_of).date()),
                        "seed": config.seed, "parts": parts,
                        "versions": {p: _version(p) for p in PACKAGES}}, sort_keys=True,
                       default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+#: The inputs hashed in this run: ``{config: hashes}`` (see :func:`hashes_of`).
+_HASHED: dict = {}
+
+
+def hashes_of(config: Config) -> dict:
+    """:func:`~forewarn.flows._project.input_hashes`, read once per run (:func:`forget_hashes`
+    starts a run afresh): a run asks for them for each horizon's cache key and again for its
+    manifest, and a grid's cube is hundreds of megabytes to read."""
+    try:
+        seen = _HASHED.get(config)
+    except TypeError:  # a config holding something unhashable: no memo
+        return input_hashes(config)
+    if seen is None:
+        seen = _HASHED[config] = input_hashes(config)
+    return dict(seen)
+
+
+def forget_hashes() -> None:
+    """Hash the inputs again when next asked (a new run: the files may have changed)."""
+    _HASHED.clear()
 
 
 def package_versions() -> dict:
