@@ -94,6 +94,25 @@ def test_folds_and_refits_on_workers_give_the_same_model(client, make):
     assert {w for _, w in cluster.ran_on} <= workers
 
 
+def test_detection_aware_refits_on_workers_give_the_same_model(client):
+    from forewarn.models import DetectionAwareLogit
+
+    X, y = _data()
+    roles = {"a": "risk", "b": "both", "c": "detection", "d": "both"}
+    make = lambda: DetectionAwareLogit(roles, alphas=(1.0,), n_bootstrap=4,  # noqa: E731
+                                       random_state=3)
+    plain = make().fit(X, y)
+    cluster = Cluster(client)
+    with fit_units_on(cluster):
+        spread = make().fit(X, y)
+    np.testing.assert_array_equal(spread.bootstrap_params_, plain.bootstrap_params_)
+    for a, b in zip(spread.predict_interval(X, "risk"), plain.predict_interval(X, "risk")):
+        np.testing.assert_array_equal(a, b)
+    workers = set(client.scheduler_info()["workers"])
+    assert len(cluster.ran_on) == 4  # the four refits, one unit each
+    assert {w for _, w in cluster.ran_on} <= workers
+
+
 def test_a_units_warnings_reach_the_caller(client):
     from sklearn.exceptions import ConvergenceWarning
 
