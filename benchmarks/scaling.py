@@ -10,7 +10,10 @@ table: every stage's time with each worker count, the speed-up against the first
 whole run's wall time and the peak of the summed resident memory of the flow process and its
 workers (sampled every 0.5 s). It checks that every run published the same scores and
 explanations as the first, and prints the machine's load average before and after each run:
-on a shared machine the figures move with it.
+on a shared machine the figures move with it. Per run it then prints the peak memory of the
+flow, its Prefect server and its workers in each stage, and the run's progress lines with
+the second each came at (where the time goes); ``--out FILE`` also writes every sample to
+``FILE.N-workers.json``.
 """
 
 from __future__ import annotations
