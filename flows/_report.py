@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -176,14 +178,32 @@ def write_run_reports(result, folder: Path, change, previous_as_of, progress,
     """Write report.html, maps/ and the GIS exports of a run into ``folder`` (each map drawn
     by ``mapper``, see :func:`forewarn.reports.write_maps`)."""
     spec = result.specs.report
-    data = report_data(result, change, previous_as_of)
+    took = {}
+    with _timed(took, "data"):
+        data = report_data(result, change, previous_as_of)
     folder = Path(folder)
-    html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]
-            if spec.html else [])
-    maps = [] if spec.maps == "none" else write_maps(
-        data, folder / "maps", formats=spec.formats, parents=spec.maps == "all", mapper=mapper)
-    exports = write_exports(data, folder)
+    with _timed(took, "report"):
+        html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]
+                if spec.html else [])
+    with _timed(took, "maps"):
+        maps = [] if spec.maps == "none" else write_maps(
+            data, folder / "maps", formats=spec.formats, parents=spec.maps == "all",
+            mapper=mapper)
+    with _timed(took, "exports"):
+        exports = write_exports(data, folder)
     progress.say(f"      {'report.html, ' if html else ''}{len(maps)} map files, "
-                 f"{len(exports)} exports")
+                 f"{len(exports)} exports (report data {took['data']:.1f} s, report "
+                 f"{took['report']:.1f} s, maps {took['maps']:.1f} s, exports "
+                 f"{took['exports']:.1f} s)")
     return [*html, *maps, *exports]
+
+
+@contextmanager
+def _timed(took: dict, name: str):
+    """Seconds the block took, into ``took[name]``. [s]"""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        took[name] = time.perf_counter() - start
 
