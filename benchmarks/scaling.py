@@ -10,7 +10,10 @@ table: every stage's time with each worker count, the speed-up against the first
 whole run's wall time and the peak of the summed resident memory of the flow process and its
 workers (sampled every 0.5 s). It checks that every run published the same scores and
 explanations as the first, and prints the machine's load average before and after each run:
-on a shared machine the figures move with it.
+on a shared machine the figures move with it. Per run it then prints the peak memory of the
+flow, its Prefect server and its workers in each stage, and the run's progress lines with
+the second each came at (where the time goes); ``--out FILE`` also writes every sample to
+``FILE.N-workers.json``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import _forewarn, _forewarn_tree_peak  # noqa: E402  (the script beside this one)
+from _sampled import run_sampled, stage_table, write_samples  # noqa: E402  (beside this one)
+from bench import _forewarn  # noqa: E402  (the script beside this one)
 
 STAGES = ("load and validate inputs", "as-of panel and features", "composite index",
           "train models", "score and explain", "publish")
@@ -47,15 +51,17 @@ def main(argv=None) -> int:
         load_before = os.getloadavg()
         os.environ["FOREWARN_THREADS"] = str(n)  # read by the child: n workers on Dask
         start = time.perf_counter()
-        peak = _forewarn_tree_peak(["run", "--config", str(project / "forewarn.toml"), "--out",
-                                    str(out), "--dask", "local", "--quiet"])
-        wall = time.perf_counter() - start
+        sampled = run_sampled(["run", "--config", str(project / "forewarn.toml"), "--out",
+                               str(out), "--dask", "local"])
+        wall, peak = time.perf_counter() - start, sampled.peak
         run_dir = sorted(out.glob("runs/*/manifest.json"))[-1].parent
         timings = json.loads((run_dir / "manifest.json").read_text())["timings"]
         runs[n] = {"wall": wall, "peak": peak, "timings": timings, "dir": run_dir,
-                   "load": (load_before, os.getloadavg())}
-        print(f"[scaling] {n} worker(s): {wall:.1f} s, peak {peak:.2f} GiB", file=sys.stderr,
-              flush=True)
+                   "load": (load_before, os.getloadavg()), "sampled": sampled}
+        print(f"[scaling] {n} worker(s): {wall:.1f} s, peak {peak:.2f} GiB during "
+              f"'{sampled.peak_stage}'", file=sys.stderr, flush=True)
+        if args.out:
+            write_samples(sampled, Path(args.out).with_suffix(f".{n}-workers.json"))
     same = _same_tables(runs)
     table = _table(runs, counts, args, same)
     print(table)
@@ -108,6 +114,12 @@ def _table(runs, counts, args, same) -> str:
         f"{runs[n]['load'][0][0]:.1f} -> {runs[n]['load'][1][0]:.1f}" for n in counts) + " | |")
     lines.append("| scores and explanations equal to the first run's | " + " | ".join(
         "yes" if same[n] else "NO" for n in counts) + " | |")
+    for n in counts:
+        sampled = runs[n]["sampled"]
+        lines += ["", f"Peak resident memory by stage, {n} worker(s) (the summed peak came "
+                      f"during '{sampled.peak_stage}'):", "", stage_table(sampled), "",
+                  f"Progress lines, {n} worker(s) (seconds since the process started):", "",
+                  "```", *(f"{t:7.1f}  {line}" for t, line in sampled.lines), "```"]
     return "\n".join(lines)
 
 

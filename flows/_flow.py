@@ -22,6 +22,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from forewarn.flows import _backtest, _run
+from forewarn.flows._pipeline import rows_from
 
 __all__ = ["forecast_flow", "backtest_flow", "origin_task"]
 
@@ -126,6 +127,8 @@ def forecast_flow(config: Any = None, as_of: str | None = None, out: str | None 
         if store is not None:
             if result is not None:
                 result.prepared = _detached(result.prepared)
+                # Rows left on the workers are rebuilt from the loaded data, or not at all.
+                rows_from(result.trained, project, result.prepared, specs.model)
             shutil.rmtree(store, ignore_errors=True)
     result.timings = dict(progress.timings)
     return result

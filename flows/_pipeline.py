@@ -7,6 +7,7 @@ project ─► panel (as of) ─► features ─┬─► index
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from forewarn.features import (
 from forewarn.flows._cluster import Cluster, current_cluster, fit_units_on
 from forewarn.flows._project import Project
 from forewarn.flows._specs import IndexChoice, ModelSpec, ReportSpec, Specs
+from forewarn.flows._trained import Trained
 from forewarn.index import INDEX_CLASS_BREAKS
 
 __all__ = [
@@ -213,24 +215,6 @@ def feature_roles(features: xr.Dataset, catalogue) -> dict:
             else "risk" for name, var in features.data_vars.items()}
 
 
-@dataclass
-class Trained:
-    """A fitted model for one horizon and what it was fitted on."""
-
-    horizon: int
-    model: object
-    X_train: pd.DataFrame
-    y_train: pd.Series
-    X_origin: pd.DataFrame
-    known_until: pd.Timestamp
-    #: Region-periods up to the origin, with a fully observed window, left out of training
-    #: because their outcome is unknown (no row with ``outcome_missing = "unknown"``, or too
-    #: little history for the surge rule). [rows]
-    n_unknown: int = 0
-    #: ``(unit, where it ran)`` for the units of its fit sent to a cluster (empty otherwise).
-    ran_on: list = field(default_factory=list)
-
-
 def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelSpec,
           seed: int, fit: bool = True) -> Trained:
     """Fit the configured model on every row whose target was fully observed at the origin.
@@ -268,7 +252,7 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
             else 1, roles={name: role for name, role in feature_roles(
                 prepared.features, project.catalogue).items() if name in X_train.columns}),
             X_train, y)
-    return Trained(horizon, model, X_train, y, design.X_origin, known, n_unknown)
+    return Trained.fitted(horizon, model, X_train, y, design.X_origin, known, n_unknown)
 
 
 def train_horizons(project: Project, prepared: Prepared, horizons, model_spec: ModelSpec,
@@ -277,30 +261,54 @@ def train_horizons(project: Project, prepared: Prepared, horizons, model_spec: M
 
     When the cluster has more workers than there are horizons, each fit spreads its own units
     (folds, final fit, bootstrap refits; :mod:`forewarn.models._units`) over the workers too.
-    Every unit's seed is fixed before it runs, so the models are those of a plain run.
+    Every unit's seed is fixed before it runs, so the models are those of a plain run. A unit
+    on a worker hands back its model without the training rows (:meth:`Trained.without_rows`);
+    they are rebuilt from ``prepared`` if asked for.
     """
     cluster = cluster or Cluster()
     horizons = list(horizons)
-    fan_out = cluster.client is not None and cluster.workers > len(horizons)
+    on_workers = cluster.client is not None
     fitted = cluster.map(_train_unit, horizons, label=lambda h: f"train {h}-month model",
                          project=project, prepared=prepared, model_spec=model_spec,
-                         fan_out=fan_out)
-    return dict(zip(horizons, fitted))
-
-
-def _train_unit(horizon, project, prepared, model_spec, fan_out=False) -> Trained:
-    """One horizon's model; with ``fan_out`` (on a Dask worker) its fit's units go to the
-    cluster through the worker's client, which leaves the worker's thread to them meanwhile."""
-    if not fan_out:
-        return train(project, prepared, horizon, model_spec, project.config.seed)
-    from distributed import worker_client
-
-    with worker_client() as client:
-        cluster = Cluster(client)
-        with fit_units_on(cluster):
-            trained = train(project, prepared, horizon, model_spec, project.config.seed)
-    trained.ran_on = cluster.ran_on
+                         fan_out=on_workers and cluster.workers > len(horizons),
+                         keep_rows=not on_workers)
+    trained = dict(zip(horizons, fitted))
+    rows_from(trained, project, prepared, model_spec)
     return trained
+
+
+def rows_from(trained: dict, project: Project, prepared: Prepared | None, model_spec) -> None:
+    """Let every model in ``trained`` that holds no training rows rebuild them from
+    ``prepared`` when asked (None: they can no longer be rebuilt)."""
+    for h, t in trained.items():
+        if t.rows is None:
+            t.with_rebuild(None if prepared is None else
+                           partial(_training_rows, project, prepared, h, model_spec))
+
+
+def _training_rows(project, prepared, horizon, model_spec):
+    """A horizon's training rows again, exactly those it was fitted on (no fit)."""
+    trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
+    return trained.rows
+
+
+def _train_unit(horizon, project, prepared, model_spec, fan_out=False,
+                keep_rows=True) -> Trained:
+    """One horizon's model; with ``fan_out`` (on a Dask worker) its fit's units go to the
+    cluster through the worker's client, which leaves the worker's thread to them meanwhile.
+    Without ``keep_rows`` the training rows stay here: only the model, its card and the
+    features' ranges go back."""
+    if not fan_out:
+        trained = train(project, prepared, horizon, model_spec, project.config.seed)
+    else:
+        from distributed import worker_client
+
+        with worker_client() as client:
+            cluster = Cluster(client)
+            with fit_units_on(cluster):
+                trained = train(project, prepared, horizon, model_spec, project.config.seed)
+        trained.ran_on = cluster.ran_on
+    return trained if keep_rows else trained.without_rows()
 
 
 def horizon_steps(horizon_months: int, frequency: str) -> int:

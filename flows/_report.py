@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -105,7 +107,7 @@ def _undetected_too(label: str) -> str:
 
 def report_data(result, change=None, previous_as_of=None) -> ReportData:
     """The report bundle of a run (see :class:`forewarn.reports.ReportData`)."""
-    from forewarn.models import DetectionAwareLogit, held_at_zero, make_model_card, shape_functions
+    from forewarn.models import DetectionAwareLogit, held_at_zero, shape_functions
 
     project = result.project
     config = project.config
@@ -115,7 +117,7 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
     if result.trained:
         h = max(result.trained)
         trained = result.trained[h]
-        X = trained.X_train
+        X = trained.feature_ranges()  # each feature's training min and max: all shapes need
         # A feature never observed in training has no range to draw; it contributes nothing.
         empty = X.columns[X.isna().all()]
         shapes = shape_functions(trained.model, X.fillna({c: 0.0 for c in empty}))
@@ -129,7 +131,7 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
                 roles is None or roles.get(f, "risk") in ("detection", "both"))]
             detection = detection[detection["feature"].isin(keep)].rename(
                 columns={"value": "x"})
-        card = asdict(make_model_card(trained.model, trained.X_train, trained.y_train))
+        card = asdict(trained.model_card())
         card["horizon_months"] = h
     # What the data say: real-data supervised runs only. On the demo world it would describe
     # effects planted in a fictional world, easy to mistake for evidence.
@@ -171,17 +173,37 @@ def report_data(result, change=None, previous_as_of=None) -> ReportData:
     )
 
 
-def write_run_reports(result, folder: Path, change, previous_as_of, progress) -> list[Path]:
-    """Write report.html, maps/ and the GIS exports of a run into ``folder``."""
+def write_run_reports(result, folder: Path, change, previous_as_of, progress,
+                      mapper=None) -> list[Path]:
+    """Write report.html, maps/ and the GIS exports of a run into ``folder`` (each map drawn
+    by ``mapper``, see :func:`forewarn.reports.write_maps`)."""
     spec = result.specs.report
-    data = report_data(result, change, previous_as_of)
+    took = {}
+    with _timed(took, "data"):
+        data = report_data(result, change, previous_as_of)
     folder = Path(folder)
-    html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]
-            if spec.html else [])
-    maps = [] if spec.maps == "none" else write_maps(
-        data, folder / "maps", formats=spec.formats, parents=spec.maps == "all")
-    exports = write_exports(data, folder)
+    with _timed(took, "report"):
+        html = ([write_report(data, folder / "report.html", max_rows=spec.table_rows)]
+                if spec.html else [])
+    with _timed(took, "maps"):
+        maps = [] if spec.maps == "none" else write_maps(
+            data, folder / "maps", formats=spec.formats, parents=spec.maps == "all",
+            mapper=mapper)
+    with _timed(took, "exports"):
+        exports = write_exports(data, folder)
     progress.say(f"      {'report.html, ' if html else ''}{len(maps)} map files, "
-                 f"{len(exports)} exports")
+                 f"{len(exports)} exports (report data {took['data']:.1f} s, report "
+                 f"{took['report']:.1f} s, maps {took['maps']:.1f} s, exports "
+                 f"{took['exports']:.1f} s)")
     return [*html, *maps, *exports]
+
+
+@contextmanager
+def _timed(took: dict, name: str):
+    """Seconds the block took, into ``took[name]``. [s]"""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        took[name] = time.perf_counter() - start
 

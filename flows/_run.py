@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from forewarn.datasets import DEMO_LABEL
-from forewarn.errors import InputError, Problem
+from forewarn.errors import InputError
 from forewarn.flows._checks import check_inputs
 from forewarn.flows._config import Config
 from forewarn.flows._interrupt import check as check_interrupted
@@ -27,22 +26,23 @@ from forewarn.flows._pipeline import (
     index_only_scores,
     model_dir,
     prepare,
-    train,
-    train_horizons,
 )
-from forewarn.flows._cluster import current_cluster
-from forewarn.flows._project import Project, input_hashes
+from forewarn.flows._cluster import current_cluster, release_memory
+from forewarn.flows._training import (
+    PACKAGES,
+    cache_key,
+    forget_hashes,
+    hashes_of,
+    package_versions,
+    train_cached,
+)
+from forewarn.flows._project import Project
 from forewarn.flows._publish import RunFolder, latest_run, new_run_id
 from forewarn.reports import spreadsheet_safe
 
 __all__ = ["RunResult", "Progress", "STAGES", "configured", "validate_stage", "prepare_stage",
            "finish_stages", "publish_run", "add_change", "cache_key", "package_versions",
            "PACKAGES"]
-
-#: Packages whose versions every manifest records.
-PACKAGES = ("forewarn", "numpy", "pandas", "xarray", "scikit-learn", "geopandas", "shapely",
-            "pyogrio", "shap", "prefect", "dask", "pyarrow", "skops", "matplotlib")
-
 
 class Progress:
     """Stage-by-stage progress a person can follow: name, counts, time (to standard error)."""
@@ -165,115 +165,6 @@ class RunResult:
         return self.specs.model
 
 
-def cache_key(config: Config, as_of, parts: dict) -> str:
-    """Content key of a stage: the inputs' hashes, the as-of date, the specs, the versions."""
-    text = json.dumps({"inputs": input_hashes(config), "as_of": str(pd.Timestamp(as_of).date()),
-                       "seed": config.seed, "parts": parts,
-                       "versions": {p: _version(p) for p in PACKAGES}}, sort_keys=True,
-                      default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _version(package):
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _model_cache(project, prepared, horizon, model_spec, feature_spec, cache_dir):
-    """The cache folder of one horizon's model (None without a cache) and its content key.
-
-    The cache is keyed on content (input file hashes, as-of date, specs, package versions), so a
-    run that crashed after training one horizon does not train it again. Models are stored with
-    skops and loaded with an explicit list of trusted types, never with pickle.
-    """
-    key = cache_key(project.config, prepared.as_of, {
-        "stage": "train", "horizon": horizon, "features": feature_spec.to_dict(),
-        "model": {k: v for k, v in asdict(model_spec).items()
-                  if k in ("kind", "additive", "elastic_net", "detection_aware", "target_rule",
-                           "surge_factor", "surge_min_excess", "surge_history_months",
-                           "train_every")}})
-    return (Path(cache_dir) / "models" / key if cache_dir else None), key
-
-
-def _from_cache(project, prepared, horizon, model_spec, folder, key, progress):
-    """The horizon's model from its cache folder, or None when there is none (or it is
-    damaged: then it is trained again)."""
-    from forewarn.models import load_model
-
-    if folder is None or not (folder / "model.skops").is_file():
-        return None
-    try:
-        recorded = (folder / _KEY_FILE).read_text(encoding="utf-8").strip() \
-            if (folder / _KEY_FILE).is_file() else "none"
-        if recorded != key:  # a moved or swapped entry must never stand in for this one
-            raise InputError(Problem(folder, f"records the key {recorded[:40]!r}, not "
-                                     f"{key!r}"))
-        model, _ = load_model(folder)
-        trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
-        trained.model = model
-        progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
-        return trained
-    except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
-        progress.say(f"      cache entry {folder.name} unusable ({exc}); training again")
-        return None
-
-
-def _train_cached(project, prepared, horizons, model_spec, feature_spec, cache_dir, progress,
-                  cluster):
-    """Every horizon's model: from the cache where the same inputs trained it before, the
-    others trained as units of work on ``cluster`` and then cached."""
-    from forewarn.models import make_model_card, save_model
-
-    trained, todo = {}, {}
-    for h in horizons:
-        folder, key = _model_cache(project, prepared, h, model_spec, feature_spec, cache_dir)
-        trained[h] = _from_cache(project, prepared, h, model_spec, folder, key, progress)
-        if trained[h] is None:
-            todo[h] = folder, key
-    if todo:
-        refits = getattr(model_spec, model_spec.kind, {}).get("n_bootstrap")
-        progress.say(f"      training the {model_spec.kind} model and "
-                     f"{refits if refits is not None else 'its'} bootstrap refits for "
-                     f"{_horizons_text(todo)} {_where(cluster)} ...")
-        t0 = time.perf_counter()
-        trained.update(train_horizons(project, prepared, list(todo), model_spec, cluster))
-        for h, (folder, key) in todo.items():
-            progress.say(f"      {h}-month horizon: {len(trained[h].X_train):,} training "
-                         f"rows, {trained[h].X_train.shape[1]} features"
-                         + _not_converged(trained[h].model))
-            if folder is not None:
-                card = make_model_card(trained[h].model, trained[h].X_train, trained[h].y_train)
-                save_model(trained[h].model, folder, card)
-                (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
-        progress.say(f"      trained in {time.perf_counter() - t0:.1f} s")
-    return trained
-
-
-def _horizons_text(horizons) -> str:
-    return "the " + ", ".join(f"{h}" for h in horizons) + "-month horizon" + \
-        ("s" if len(horizons) > 1 else "")
-
-
-def _where(cluster) -> str:
-    """Where units run, in words (for the progress lines)."""
-    if cluster.client is None:
-        return "in this process"
-    return f"on {cluster.workers} Dask worker{'s' if cluster.workers != 1 else ''}"
-
-
-#: The file in each cached model's folder that records the key it was trained for.
-_KEY_FILE = "cache_key.txt"
-
-
-def _not_converged(model) -> str:
-    """A note on fits that stopped at max_iter (said once here, not as scikit-learn warnings)."""
-    n = getattr(model, "n_not_converged_", 0)
-    return (f"; {n} fit{'s' if n != 1 else ''} stopped at max_iter before converging (usable; "
-            "raise max_iter in [model.elastic_net] for a tighter fit)" if n else "")
-
-
 STAGES = ("load and validate inputs", "as-of panel and features", "composite index",
           "train models", "score and explain", "publish")
 
@@ -298,6 +189,7 @@ def validate_stage(config: Config, progress: Progress):
     """Stage 1: read and check every input; return the project and its
     :class:`~forewarn.flows._specs.Specs`, read from the config once here and passed on to the
     later stages."""
+    forget_hashes()  # a new run: its inputs are hashed afresh (once)
     with progress.stage(STAGES[0]) as st:
         specs, project = check_inputs(config)
         st.detail = f"{len(project.regions)} regions, {project.inputs_text()}"
@@ -334,6 +226,7 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
         st.detail = f"index '{spec.name}', {int(index['low_reliability'].sum())} regions " \
                     "flagged for low reliability"
     meta = feature_table(prepared.features, project.catalogue)
+    release_memory()  # what the panel, features and index freed: the flow idles while training
     trained: dict[int, Trained] = {}
     forecasts: list[Forecast] = []
     horizons = project.config.horizons
@@ -341,7 +234,7 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
         if project.outcome is None:
             st.detail = "no outcome in the config: index only, no model"
         else:
-            trained = _train_cached(project, prepared, horizons, model_spec, feature_spec,
+            trained = train_cached(project, prepared, horizons, model_spec, feature_spec,
                                     cache_dir, progress, cluster)
             st.detail = f"{model_spec.kind} model for horizons {list(horizons)} months"
     with progress.stage(STAGES[4]) as st:
@@ -359,6 +252,7 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
             explanations = drivers = history = pd.DataFrame()
             base_values = {}
         st.detail = f"{len(scores)} scores"
+    release_memory()
     detection = [f.detection_explanations for f in forecasts if len(f.detection_explanations)]
     return RunResult(project, prepared, scores, explanations, drivers, history, base_values,
                      index, spec, bounds, trained, meta, timings=dict(progress.timings),
@@ -433,14 +327,10 @@ def _change_table(change, horizon) -> pd.DataFrame:
     return out[["region_id", "horizon", "part", "feature", "contribution"]]
 
 
-def package_versions() -> dict:
-    return {p: _version(p) for p in PACKAGES}
-
-
 def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 write_reports=True) -> Path:
     """Write the run folder atomically and point ``OUT/latest`` at it; return its path."""
-    from forewarn.models import make_model_card, save_model
+    from forewarn.models import save_model
 
     progress = progress or Progress(len(STAGES), quiet=True)
     out_dir = Path(out_dir)
@@ -466,13 +356,16 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
             result.index.reset_index().to_parquet(d / "index.parquet", index=False)
             result.bounds.save(d / "index_bounds.json")
             for h, trained in result.trained.items():
-                card = make_model_card(trained.model, trained.X_train, trained.y_train)
-                save_model(trained.model, model_dir(d, h), card)
+                save_model(trained.model, model_dir(d, h), trained.model_card())
                 trained.X_origin.to_parquet(d / f"inputs_h{h:02d}.parquet")
             if write_reports:
                 from forewarn.flows._report import write_run_reports
 
-                write_run_reports(result, d, change, prev_as_of, progress)
+                # Each map one unit of work: on the flow's Dask workers when it has them.
+                cluster = current_cluster()
+                write_run_reports(result, d, change, prev_as_of, progress,
+                                  mapper=partial(cluster.map, label=str))
+                result.ran_on = result.ran_on + cluster.ran_on
             run.manifest.update({
                 "as_of": str(result.prepared.as_of.date()),
                 "origin": str(result.prepared.origin.date()),
@@ -481,7 +374,7 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 "demo": config.demo,
                 "label": DEMO_LABEL if config.demo else None,
                 "config": config.describe(),
-                "input_hashes": input_hashes(config),
+                "input_hashes": hashes_of(config),
                 "versions": package_versions(),
                 "base_values": {str(h): v for h, v in result.base_values.items()},
                 "detection_base_values": {str(h): v for h, v in

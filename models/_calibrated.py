@@ -288,14 +288,18 @@ def _refit(draw, owner, params, X, event):
     ``draw`` is ``(rows, seed, folds)``; ``folds`` (positions within the drawn rows) is None
     when ``owner`` does not calibrate."""
     rows, seed, folds = draw
-    X_draw, event_draw = X[rows], event[rows]
+    event_draw = event[rows]
     model = owner._inner(params, seed)
     calibration = (1.0, 0.0)
     if folds is not None:
-        margins = [_fold_margin((model, fold), X_draw, event_draw) for fold in folds]
+        # A fold's rows are taken from X directly (the same values as from the drawn rows):
+        # the drawn copy of X is made for the last fit only, never held beside a fold's.
+        margins = [_fold_margin((model, (rows[train], rows[valid])), X, event)
+                   for train, valid in folds]
         calibration = owner._platt(np.concatenate(margins),
                                    np.concatenate([event_draw[valid] for _, valid in folds]))
-    return _fit(model, X_draw, event_draw), calibration
+    every_row = len(rows) == len(X) and np.array_equal(rows, np.arange(len(X)))
+    return _fit(model, X if every_row else X[rows], event_draw), calibration
 
 
 def _is_real(value) -> bool:

@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from forewarn.models._calibrated import _is_real
 from forewarn.models._detection_columns import _PartColumns
 from forewarn.models._detection_likelihood import _bound, _log1mexp, _log_observed, _objective
-from forewarn.models._splits import TimeOrderedSplit, region_draws
+from forewarn.models._detection_refits import bootstrap_refits
+from forewarn.models._splits import TimeOrderedSplit
 from forewarn.models._validation import (
     TIME,
     ModelInputError,
@@ -323,15 +324,8 @@ class DetectionAwareLogit(_PartColumns, ClassifierMixin, BaseEstimator):
             return np.empty((0, len(params)))
         random = check_random_state(self.random_state)
         regions = np.arange(len(Z)) if regions is None else regions
-        fitted = []
-        for rows in region_draws(regions, random, 10 * self.n_bootstrap):
-            if len(np.unique(event[rows])) < 2:
-                continue
-            x, _ = self._maximise(Z[rows], event[rows], None, start=params)
-            if x is not None:
-                fitted.append(x)
-                if len(fitted) == self.n_bootstrap:
-                    break
+        # Each refit one unit of work (on a cluster when the caller runs units there).
+        fitted = bootstrap_refits(self, Z, event, regions, params, random)
         if len(fitted) < self.n_bootstrap:
             raise ModelInputError(
                 f"{type(self).__name__}.fit",

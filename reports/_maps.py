@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import shapely
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
@@ -57,8 +60,8 @@ FORMATS = ("png", "pdf", "svg")
 _MAX_LABELS = 40
 
 
-def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: bool = True
-               ) -> list[Path]:
+def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: bool = True,
+               mapper=None) -> list[Path]:
     """Write choropleth maps for slides and print: per horizon, the whole area, each parent
     region zoomed in (neighbours in grey), and the change since the previous run.
 
@@ -89,6 +92,11 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
     parents : bool, default=True
         Also one zoomed map per parent region; False writes the whole-area and change maps
         only (a grid has hundreds of parent blocks).
+    mapper : callable, optional
+        ``mapper(fn, pages, **shared) -> list`` runs the drawing of each map as one unit of
+        work, results in the pages' order (``forewarn.flows`` passes its Dask cluster's, so
+        the maps are drawn on the workers, which must see ``folder`` at the same path);
+        default: one after the other in this process. The files are the same either way.
 
     Returns
     -------
@@ -112,37 +120,101 @@ def write_maps(data: ReportData, folder, *, formats=("png", "pdf"), parents: boo
         return []
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    with matplotlib.rc_context(RC):
-        for stem, fig in _figures(data, parents):
-            for fmt in formats:
-                path = folder / f"{stem}.{fmt}"
-                fig.savefig(path, dpi=DPI, metadata=_metadata(fmt))
-                written.append(path)
+    pages = list(_pages(data, parents))
+    if mapper is None:
+        context = _context(data)
+        done = [_draw_page(page, data, folder, formats, context) for page in pages]
+    else:
+        done = mapper(_draw_page, pages, data=_for_maps(data), folder=folder, formats=formats)
+    written = [path for paths in done for path in paths]
     log.info("wrote %d map files to %s", len(written), folder)
     return written
 
 
-def _figures(data: ReportData, zoomed: bool = True):
-    """Yield ``(file stem, figure)`` for every map, one at a time (a world of parents makes
-    dozens). Call inside ``matplotlib.rc_context(RC)``."""
-    regions = data.regions.to_crs("EPSG:4326")
-    parents = parent_names(data)
+class MapPage(NamedTuple):
+    """One map to draw: its file stem, ``kind`` ("risk" or "change"), horizon [months] and
+    parent region (None for the whole area). ``str(page)`` names it as a unit of work."""
+
+    stem: str
+    kind: str
+    horizon: int
+    parent: str | None = None
+
+    def __str__(self) -> str:
+        return f"map {self.stem}"
+
+
+def _pages(data: ReportData, zoomed: bool = True):
+    """Yield the :class:`MapPage` of every map, in the order the files are listed."""
+    regions = data.regions
     basis = basis_of(data)
     for h in data.horizons:
         scores = data.scores[data.scores["horizon"] == h].set_index("region_id")
         scores = scores.reindex(regions.index)
-        yield f"risk_{h}m_all", _risk_map(data, regions, scores, h, None, parents, basis)
-        for pid in parents if zoomed else ():
+        yield MapPage(f"risk_{h}m_all", "risk", h)
+        for pid in parent_names(data) if zoomed else ():
             # A parent none of whose regions has a score (Antarctica, the open ocean) would
             # make an empty slide: it gets none.
             if scores.loc[(regions["parent_id"].astype(str) == pid).to_numpy(),
                           basis.column].isna().all():
                 log.info("no map for parent region %s: none of its regions has a score", pid)
                 continue
-            yield (f"risk_{h}m_{slug(pid)}",
-                   _risk_map(data, regions, scores, h, pid, parents, basis))
-        yield f"change_{h}m_all", _change_map(data, regions, scores, h, parents)
+            yield MapPage(f"risk_{h}m_{slug(pid)}", "risk", h, pid)
+        yield MapPage(f"change_{h}m_all", "change", h)
+
+
+def _context(data: ReportData):
+    """What every map of ``data`` draws from: the regions in EPSG:4326, the parents' names
+    and the basis of the classes."""
+    return data.regions.to_crs("EPSG:4326"), parent_names(data), basis_of(data)
+
+
+def _figure(data: ReportData, page: MapPage, context) -> Figure:
+    """The figure of one map. Call inside ``matplotlib.rc_context(RC)``."""
+    regions, parents, basis = context
+    scores = data.scores[data.scores["horizon"] == page.horizon].set_index("region_id")
+    scores = scores.reindex(regions.index)
+    if page.kind == "change":
+        return _change_map(data, regions, scores, page.horizon, parents)
+    return _risk_map(data, regions, scores, page.horizon, page.parent, parents, basis)
+
+
+def _draw_page(page: MapPage, data: ReportData, folder: Path, formats, context=None
+               ) -> list[Path]:
+    """Draw one map and write it in every format: one unit of work. [paths written]"""
+    context = context or _context(data)
+    written = []
+    with matplotlib.rc_context(RC):
+        fig = _figure(data, page, context)
+        for fmt in formats:
+            path = Path(folder) / f"{page.stem}.{fmt}"
+            fig.savefig(path, dpi=DPI, metadata=_metadata(fmt))
+            written.append(path)
+    return written
+
+
+#: What of a ReportData the maps never read: left out of what is sent to a unit of work.
+_NOT_FOR_MAPS = dict(explanations=pd.DataFrame(), features=pd.DataFrame(),
+                     drivers=pd.DataFrame(), history=pd.DataFrame(), change=None,
+                     backtest=None, calibration=None, shape_functions=None,
+                     detection_shape_functions=None, index_hierarchy=None, index_scores=None,
+                     data_age=None, scenarios=None, findings=None)
+
+
+def _for_maps(data: ReportData) -> ReportData:
+    """``data`` without the tables maps never read (a grid's explanations are millions of
+    rows): what travels to the units that draw them."""
+    return dataclasses.replace(data, **_NOT_FOR_MAPS)
+
+
+def _figures(data: ReportData, zoomed: bool = True):
+    """Yield ``(file stem, figure)`` for every map, one at a time (a world of parents makes
+    dozens). Call inside ``matplotlib.rc_context(RC)``."""
+    context = _context(data)
+    for page in _pages(data, zoomed):
+        yield page.stem, _figure(data, page, context)
+
+
 
 
 def _metadata(fmt):

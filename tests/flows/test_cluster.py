@@ -94,6 +94,25 @@ def test_folds_and_refits_on_workers_give_the_same_model(client, make):
     assert {w for _, w in cluster.ran_on} <= workers
 
 
+def test_detection_aware_refits_on_workers_give_the_same_model(client):
+    from forewarn.models import DetectionAwareLogit
+
+    X, y = _data()
+    roles = {"a": "risk", "b": "both", "c": "detection", "d": "both"}
+    make = lambda: DetectionAwareLogit(roles, alphas=(1.0,), n_bootstrap=4,  # noqa: E731
+                                       random_state=3)
+    plain = make().fit(X, y)
+    cluster = Cluster(client)
+    with fit_units_on(cluster):
+        spread = make().fit(X, y)
+    np.testing.assert_array_equal(spread.bootstrap_params_, plain.bootstrap_params_)
+    for a, b in zip(spread.predict_interval(X, "risk"), plain.predict_interval(X, "risk")):
+        np.testing.assert_array_equal(a, b)
+    workers = set(client.scheduler_info()["workers"])
+    assert len(cluster.ran_on) == 4  # the four refits, one unit each
+    assert {w for _, w in cluster.ran_on} <= workers
+
+
 def test_a_units_warnings_reach_the_caller(client):
     from sklearn.exceptions import ConvergenceWarning
 
@@ -150,6 +169,26 @@ def test_local_cluster_trains_and_scores_on_its_workers(grid, plain, tmp_path, m
     assert all(p.startswith("tcp://127.0.0.1:") for p in places), places
     assert len(places) == 2  # both workers did some of it
     assert all(p.startswith("in process") for _, p in plain.ran_on)
+    # Each map was one unit on a worker, and the files are those drawn in one process.
+    maps = {u: p for u, p in result.ran_on if u.startswith("map ")}
+    assert set(maps) == {f"map {k}_{h}m_all" for k in ("risk", "change") for h in (6, 12)}
+    assert all(p.startswith("tcp://127.0.0.1:") for p in maps.values())
+    assert {u for u, _ in plain.ran_on if u.startswith("map ")} == set(maps)
+    files = sorted(p.name for p in (result.run_dir / "maps").iterdir())
+    assert files == sorted(p.name for p in (plain.run_dir / "maps").iterdir()) and files
+    for name in files:
+        assert (result.run_dir / "maps" / name).read_bytes() == \
+            (plain.run_dir / "maps" / name).read_bytes(), name
+    for h, trained in result.trained.items():
+        # The workers sent back the model, its card and the features' ranges, not the rows...
+        assert trained.rows is None and plain.trained[h].rows is not None
+        pd.testing.assert_frame_equal(trained.feature_ranges(), plain.trained[h].feature_ranges())
+        card, want = trained.model_card(), plain.trained[h].model_card()
+        assert (card.n_rows, card.n_regions, card.event_rate, card.training_end) == \
+            (want.n_rows, want.n_regions, want.event_rate, want.training_end)
+        # ... and the rows asked for later are those the model was fitted on.
+        pd.testing.assert_frame_equal(trained.X_train, plain.trained[h].X_train)
+        pd.testing.assert_series_equal(trained.y_train, plain.trained[h].y_train)
 
 
 def test_more_workers_than_horizons_spread_each_fit(grid, plain, tmp_path, monkeypatch):

@@ -245,3 +245,27 @@ def test_a_parent_without_any_score_gets_no_empty_slide(one_horizon, tmp_path, c
     assert [f.stem for f in files] == ["risk_3m_all", "risk_3m_XA", "risk_3m_XC",
                                        "change_3m_all"]
     assert "no map for parent region XB: none of its regions has a score" in caplog.text
+
+
+def test_each_map_is_one_unit_of_work_with_the_same_files(one_horizon, tmp_path):
+    """With a mapper (a Dask cluster's, in a flow), every map is drawn by one unit, from a
+    ReportData without the tables maps never read, and the files are byte for byte those
+    drawn in this process."""
+    # (An SVG differs from any other save of it: matplotlib salts its ids at random.)
+    here = write_maps(one_horizon, tmp_path / "here", formats=("png", "pdf"))
+    calls = []
+
+    def backwards(fn, pages, **shared):  # runs the units in another order, as workers may
+        calls.append((list(pages), shared))
+        return [fn(page, **shared) for page in pages[::-1]][::-1]
+
+    spread = write_maps(one_horizon, tmp_path / "spread", formats=("png", "pdf"),
+                        mapper=backwards)
+    assert [f.name for f in spread] == [f.name for f in here]
+    for a, b in zip(here, spread):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    [(pages, shared)] = calls
+    assert [str(p) for p in pages] == ["map risk_3m_all", "map risk_3m_XA", "map risk_3m_XB",
+                                      "map risk_3m_XC", "map change_3m_all"]
+    assert len(one_horizon.explanations) and not len(shared["data"].explanations)
+    assert shared["data"].scores is one_horizon.scores
