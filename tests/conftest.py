@@ -158,9 +158,15 @@ def needs_shared_data():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test on the real files is slow too: the fast loop (``-m "not slow"``) reads none."""
+    """Every test on the real files is slow too: the fast loop (``-m "not slow"``) reads none.
+
+    Modules holding slow tests run first, each kept whole (its module fixtures set up once),
+    so that with ``-n 2`` the long tests start early and the short ones even out the end
+    instead of one worker finishing a whole flow while the other waits."""
     unmarked = [i.nodeid for i in items
                 if i.get_closest_marker("real_data") and not i.get_closest_marker("slow")]
     if unmarked:
         raise pytest.UsageError("tests marked real_data must be marked slow too: "
                                 + ", ".join(unmarked[:5]))
+    slow = {i.path for i in items if i.get_closest_marker("slow")}
+    items.sort(key=lambda i: i.path not in slow)  # stable: the order within stays
