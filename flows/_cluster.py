@@ -136,15 +136,16 @@ def release_memory() -> None:
         trim(0)
 
 
-def unit_threads() -> int:
+def unit_threads() -> int | None:
     """OpenMP/BLAS threads of one unit: on a Dask worker ``FOREWARN_THREADS`` when set, else
     one (a worker runs one unit per worker thread, and Dask starts its workers with
-    ``OMP_NUM_THREADS=1``); in this process every usable core. [-]"""
+    ``OMP_NUM_THREADS=1``); in this process None, the process's own budget
+    (:func:`forewarn._threads.thread_limits`). [-]"""
     from forewarn._threads import usable_cores
 
-    if where().startswith("in process") or os.environ.get("FOREWARN_THREADS", "").strip():
+    if os.environ.get("FOREWARN_THREADS", "").strip():
         return usable_cores()
-    return 1
+    return None if where().startswith("in process") else 1
 
 
 def where() -> str:

@@ -90,14 +90,20 @@ def openmp_spins() -> bool:
 def thread_limits(n: int | None = None):
     """Cap OpenMP and BLAS threads at ``n`` inside the block.
 
-    ``n`` defaults to :func:`usable_cores`. OpenMP gets one thread whatever ``n`` when its
-    runtime spins (:func:`openmp_spins`): spinning threads on busy cores slow a fit many times
-    over. Results do not depend on the thread counts.
+    BLAS gets ``n`` threads, by default :func:`usable_cores`. OpenMP (scikit-learn's boosting)
+    gets ``n`` when given or when ``FOREWARN_THREADS`` is set, else one thread: each boosting
+    fit here is a few thousand rows, too small for threads to pay for waking each other many
+    times per tree (the demo forecast, quiet 2-core machine: 104 s with two OpenMP threads,
+    48 s with one; more cores serve forewarn better as Dask workers, one unit each). OpenMP
+    gets one thread whatever ``n`` when its runtime spins (:func:`openmp_spins`). Results do
+    not depend on the thread counts.
     """
     from threadpoolctl import threadpool_limits
 
     prefer_passive_waiting()
     cores = n or usable_cores()
-    limits = {"blas": cores, "openmp": 1} if openmp_spins() else cores
+    chosen = n or os.environ.get("FOREWARN_THREADS", "").strip()
+    openmp = cores if chosen and not openmp_spins() else 1
+    limits = {"blas": cores, "openmp": openmp}
     with threadpool_limits(limits=limits):
         yield

@@ -68,3 +68,18 @@ def test_import_asks_for_passive_waiting_or_runs_one_thread_when_openmp_spins():
         runs[name] = json.loads(out)
     assert runs["forewarn first"] == ["PASSIVE", False, {"blas": 2, "openmp": 2}]
     assert runs["sklearn first"] == [None, True, {"blas": 2, "openmp": 1}]
+
+
+def test_by_default_openmp_runs_one_thread_and_blas_every_core(monkeypatch):
+    """Boosting fits of a few thousand rows run fastest on one OpenMP thread; FOREWARN_THREADS
+    (or an explicit count) gives OpenMP more."""
+    import sklearn.ensemble  # noqa: F401  (loads OpenMP)
+
+    monkeypatch.delenv("FOREWARN_THREADS", raising=False)
+    with thread_limits():
+        info = {i["user_api"]: i["num_threads"] for i in threadpool_info()}
+    assert info == {"blas": usable_cores(), "openmp": 1}
+    monkeypatch.setenv("FOREWARN_THREADS", "2")
+    with thread_limits():
+        info = {i["user_api"]: i["num_threads"] for i in threadpool_info()}
+    assert info == {"blas": 2, "openmp": 2}

@@ -68,7 +68,9 @@ def test_each_worker_runs_a_unit_on_one_thread(client, monkeypatch):
     # LocalCluster workers get FOREWARN_THREADS=1: one OpenMP/BLAS thread per unit
     assert set(client.run(unit_threads).values()) == {1}
     monkeypatch.delenv("FOREWARN_THREADS", raising=False)
-    assert unit_threads() == usable_cores()  # in this process: every usable core
+    assert unit_threads() is None  # in this process: the process's budget (thread_limits)
+    monkeypatch.setenv("FOREWARN_THREADS", "3")
+    assert unit_threads() == usable_cores() == 3
     # what the thread pools (BLAS, OpenMP) of a unit running on a worker are capped at
     pools = Cluster(client).map(operator.call, [threadpool_info])[0]
     assert pools and {pool["num_threads"] for pool in pools} == {1}, pools
