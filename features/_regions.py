@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from forewarn._match import closest
-from forewarn.features._validate import _Collector, read_table
+from forewarn.features._validate import _Collector, checked_file, read_table
 
 __all__ = ["read_regions", "has_geometry", "REGION_COLUMNS"]
 
@@ -19,18 +19,8 @@ _REGION_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".parquet")
 
 
 def _read_geo(path: Path) -> gpd.GeoDataFrame:
-    col = _Collector(path)
-    if not path.exists():
-        col.add("file not found; check the path (relative paths are taken from the config "
-                "file's folder).")
-        col.raise_if_any()
-    if path.suffix.lower() not in _REGION_SUFFIXES:
-        col.add(f"unsupported format '{path.suffix}'; use GeoPackage (.gpkg), GeoJSON, "
-                "Shapefile (.shp) or GeoParquet (.parquet).")
-        col.raise_if_any()
-    if path.stat().st_size == 0:
-        col.add("the file is empty; it needs one feature per region.")
-        col.raise_if_any()
+    col = checked_file(path, _REGION_SUFFIXES, "GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) "
+                       "or GeoParquet (.parquet)", "one feature per region")
     try:
         if path.suffix.lower() == ".parquet":
             return gpd.read_parquet(path)

@@ -91,18 +91,9 @@ def read_table(path, required, optional=()) -> tuple[pd.DataFrame, np.ndarray]:
                               np.arange(len(path)) + 2, path.attrs.get("name", "<table>"),
                               required, optional)
     path = Path(path)
-    col = _Collector(path)
-    if not path.is_file():
-        col.add("file not found; check the path (relative paths are taken from the config "
-                "file's folder).")
-        col.raise_if_any()
-    if path.suffix.lower() not in _TABLE_SUFFIXES:
-        col.add(f"unsupported format '{path.suffix}'; use .csv (UTF-8) or .parquet.")
-        col.raise_if_any()
-    if path.stat().st_size == 0:
-        col.add("the file is empty; it needs a header row with columns "
-                f"{', '.join(required)} and at least one data row.")
-        col.raise_if_any()
+    col = checked_file(path, _TABLE_SUFFIXES, ".csv (UTF-8) or .parquet",
+                       f"a header row with columns {', '.join(required)} and at least one data "
+                       "row")
     if path.suffix.lower() == ".csv":
         raw = path.read_bytes()
         try:
@@ -128,6 +119,22 @@ def read_table(path, required, optional=()) -> tuple[pd.DataFrame, np.ndarray]:
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
         rows = np.arange(len(frame)) + 1
     return _check_columns(frame, rows, path, required, optional)
+
+
+def checked_file(path: Path, suffixes, formats: str, content: str) -> _Collector:
+    """The problem collector of an input file that exists, has one of ``suffixes`` and is not
+    empty; otherwise the first of these problems is raised (``formats`` and ``content`` word
+    the fixes: what to use, what the file needs)."""
+    col = _Collector(path)
+    if not path.is_file():
+        col.add("file not found; check the path (relative paths are taken from the config "
+                "file's folder).")
+    elif path.suffix.lower() not in suffixes:
+        col.add(f"unsupported format '{path.suffix}'; use {formats}.")
+    elif path.stat().st_size == 0:
+        col.add(f"the file is empty; it needs {content}.")
+    col.raise_if_any()
+    return col
 
 
 def _check_columns(frame, rows, path, required, optional):
