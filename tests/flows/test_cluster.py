@@ -16,6 +16,7 @@ import pytest
 
 from forewarn.flows._cluster import Cluster, fit_units_on, where
 from forewarn.models import AdditiveBoosting, ElasticNetLogit
+from synthetic_models import make_panel
 
 pytestmark = pytest.mark.slow  # each test starts Dask worker processes
 
@@ -31,17 +32,6 @@ def client():
     with LocalCluster(**cluster_kwargs(2)) as cluster, \
             Client(cluster, set_as_default=False) as c:
         yield c
-
-
-def _data(n_regions=40, n_months=36, seed=0):
-    rng = np.random.default_rng(seed)
-    index = pd.MultiIndex.from_product(
-        [[f"R{i:02d}" for i in range(n_regions)],
-         pd.date_range("2015-01-01", periods=n_months, freq="MS")], names=["region", "time"])
-    X = pd.DataFrame(rng.normal(size=(len(index), 4)), index=index, columns=list("abcd"))
-    X.iloc[::7, 2] = np.nan
-    y = (X["a"] - 0.5 * X["b"] + rng.logistic(size=len(X)) > 1).astype(int)
-    return X, y
 
 
 def test_map_keeps_order_and_records_the_worker_of_every_unit(client):
@@ -81,7 +71,7 @@ def test_each_worker_runs_a_unit_on_one_thread(client, monkeypatch):
     lambda: AdditiveBoosting({"a": 1, "b": -1}, max_iter=20, n_bootstrap=4, random_state=3),
 ], ids=["elastic_net", "additive"])
 def test_folds_and_refits_on_workers_give_the_same_model(client, make):
-    X, y = _data()
+    X, y, _ = make_panel()
     plain = make().fit(X, y)
     cluster = Cluster(client)
     with fit_units_on(cluster):
@@ -99,8 +89,8 @@ def test_folds_and_refits_on_workers_give_the_same_model(client, make):
 def test_detection_aware_refits_on_workers_give_the_same_model(client):
     from forewarn.models import DetectionAwareLogit
 
-    X, y = _data()
-    roles = {"a": "risk", "b": "both", "c": "detection", "d": "both"}
+    X, y, _ = make_panel()
+    roles = {"a": "risk", "b": "both", "c": "detection", "n1": "both", "n2": "both"}
     make = lambda: DetectionAwareLogit(roles, alphas=(1.0,), n_bootstrap=4,  # noqa: E731
                                        random_state=3)
     plain = make().fit(X, y)
@@ -118,7 +108,7 @@ def test_detection_aware_refits_on_workers_give_the_same_model(client):
 def test_a_units_warnings_reach_the_caller(client):
     from sklearn.exceptions import ConvergenceWarning
 
-    X, y = _data()
+    X, y, _ = make_panel()
     make = lambda: ElasticNetLogit(Cs=(10.0,), l1_ratios=(0.5,), max_iter=1,  # noqa: E731
                                    n_bootstrap=2)
     with pytest.warns(ConvergenceWarning, match=r"fits .* stopped at max_iter"):

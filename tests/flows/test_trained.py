@@ -8,22 +8,12 @@ import pytest
 
 from forewarn.flows._trained import Trained, feature_ranges
 from forewarn.models import AdditiveBoosting, make_model_card, shape_functions
-
-
-def _rows(n_regions=30, n_months=24, seed=1):
-    rng = np.random.default_rng(seed)
-    index = pd.MultiIndex.from_product(
-        [[f"R{i:02d}" for i in range(n_regions)],
-         pd.date_range("2015-01-01", periods=n_months, freq="MS")], names=["region", "time"])
-    X = pd.DataFrame(rng.normal(size=(len(index), 3)), index=index, columns=list("abc"))
-    X.iloc[::5, 1] = np.nan
-    y = pd.Series((X["a"] + rng.logistic(size=len(X)) > 1).astype(int), index=index)
-    return X, y
+from synthetic_models import make_panel
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    X, y = _rows()
+    X, y, _ = make_panel(n_regions=30, n_months=24, seed=1)
     model = AdditiveBoosting({"a": 1}, max_iter=10, n_bootstrap=0, random_state=0).fit(X, y)
     return Trained.fitted(6, model, X, y, X.iloc[:30], X.index[-1][1]), X, y
 
@@ -31,7 +21,7 @@ def fitted():
 def test_without_rows_keeps_card_and_ranges_and_rebuilds_the_rows(fitted):
     full, X, y = fitted
     light = Trained.fitted(6, full.model, X, y, full.X_origin, full.known_until).without_rows()
-    assert light.rows is None and (light.n_rows, light.n_features) == (len(X), 3)
+    assert light.rows is None and (light.n_rows, light.n_features) == (len(X), X.shape[1])
     want = make_model_card(full.model, X, y)
     got = light.model_card()
     assert (got.n_rows, got.n_regions, got.event_rate, got.training_start, got.training_end) \

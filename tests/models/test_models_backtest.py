@@ -18,7 +18,7 @@ from forewarn.models import (
     rolling_origin_backtest,
 )
 
-from .conftest import DIRECTIONS, true_margin
+from synthetic_models import DIRECTIONS, true_margin
 
 WINDOWS = BacktestWindows("2015-01", "2016-07", "2017-10", step_months=3, horizon_months=3,
                           min_train_months=12)

@@ -6,7 +6,7 @@ import pytest
 
 from forewarn.models import AdditiveBoosting, ModelInputError, explain_change
 
-from .conftest import DIRECTIONS
+from synthetic_models import DIRECTIONS
 
 
 def _run(X, month):

@@ -16,7 +16,7 @@ from forewarn.models import (
 )
 from forewarn.models._calibration import fit_platt
 
-from .conftest import DIRECTIONS, NOISE, make_panel
+from synthetic_models import DIRECTIONS, NOISE, make_panel
 
 # Both need both classes inside time-ordered folds. These two checks fit on iris with rows sorted
 # by class; with rows taken in time order the later (validation) folds then hold one class only,

@@ -16,7 +16,7 @@ from forewarn.models import (
     shape_functions,
 )
 
-from .conftest import make_panel
+from synthetic_models import make_panel
 
 shap = pytest.importorskip("shap")
 
