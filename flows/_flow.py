@@ -22,7 +22,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from forewarn.flows import _backtest, _run
-from forewarn.flows._pipeline import rows_from
+from forewarn.flows._cluster import current_cluster, frozen_heap, warm_pool
+from forewarn.flows._pipeline import movable, rows_from
 
 __all__ = ["forecast_flow", "backtest_flow", "origin_task"]
 
@@ -70,15 +71,10 @@ def publish_task(result, out_dir, progress):
     return _run.publish_run(result, out_dir, progress)
 
 
-#: Largest prepared data a Dask run hands back in memory once its store is removed. [bytes]
-_KEEP_PREPARED_BYTES = 256 * 2**20
-
-
 def _detached(prepared):
     """The prepared data, loaded, when small enough to hand back; else None (a grid's is
     gigabytes: the run folder holds what was published)."""
-    size = sum(ds.nbytes for ds in (prepared.panel, prepared.age, prepared.features))
-    if size > _KEEP_PREPARED_BYTES:
+    if not movable(prepared):
         return None
     return dataclasses.replace(prepared, panel=prepared.panel.load(),
                                age=prepared.age.load(), features=prepared.features.load())
@@ -109,8 +105,15 @@ def forecast_flow(config: Any = None, as_of: str | None = None, out: str | None 
         dask-backed and go through a Zarr store of this run (workers read their chunks from
         it; nothing grid-sized is pickled between processes), removed at the end.
     """
+    with frozen_heap():
+        return _forecast(config, as_of, out, quiet, dask)
+
+
+def _forecast(config, as_of, out, quiet, dask) -> _run.RunResult:
     progress = _run.Progress(len(_run.STAGES), quiet=quiet)
     cfg = _run.configured(config, as_of, out)
+    if not dask:
+        warm_pool(current_cluster())
     cache_dir = Path(cfg.output_dir) / ".cache"
     project, specs = validate_task(cfg, progress)
     store = result = None
@@ -160,6 +163,11 @@ def backtest_flow(config: Any = None, out: str | None = None, quiet: bool = True
     Every origin of every horizon is a task; they run side by side in worker processes
     (``[backtest] workers``), or on Dask with ``dask`` ("local" or a scheduler address).
     """
+    with frozen_heap():
+        return _backtest_run(config, out, quiet, dask)
+
+
+def _backtest_run(config, out, quiet, dask) -> _backtest.BacktestRun:
     cfg = _run.configured(config, out=out)
     progress = _run.Progress(len(cfg.horizons) + 2, quiet=quiet)
     inputs = backtest_inputs_task(cfg, progress)

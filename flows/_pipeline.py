@@ -269,12 +269,25 @@ def train_horizons(project: Project, prepared: Prepared, horizons, model_spec: M
     horizons = list(horizons)
     on_workers = cluster.client is not None
     fitted = cluster.map(_train_unit, horizons, label=lambda h: f"train {h}-month model",
-                         project=project, prepared=prepared, model_spec=model_spec,
+                         pooled=movable(prepared), project=project, prepared=prepared,
+                         model_spec=model_spec,
                          fan_out=on_workers and cluster.workers > len(horizons),
                          keep_rows=not on_workers)
     trained = dict(zip(horizons, fitted))
     rows_from(trained, project, prepared, model_spec)
     return trained
+
+
+#: Prepared data up to this size travel to a pool process with each horizon's unit when a
+#: run has no Dask cluster (see :meth:`Cluster.map`); larger ones (a grid's) are trained in
+#: the flow's process, never copied. [bytes]
+POOLED_BYTES = 256 * 2**20
+
+
+def movable(prepared: Prepared) -> bool:
+    """Whether ``prepared`` is small enough to copy between processes (:data:`POOLED_BYTES`)."""
+    return sum(ds.nbytes for ds in (prepared.panel, prepared.age, prepared.features)) \
+        <= POOLED_BYTES
 
 
 def rows_from(trained: dict, project: Project, prepared: Prepared | None, model_spec) -> None:

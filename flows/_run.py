@@ -302,7 +302,10 @@ def add_change(result: RunResult, out_dir: Path, progress: Progress):
         if not (folder / "model.skops").is_file() or not x_path.is_file():
             continue
         try:
-            old_model, _ = load_model(folder)
+            # The same model file as this run's (the model came from the same cache entry):
+            # no need to load it again.
+            old_model = trained.model if _same_file(folder, trained.saved) \
+                else load_model(folder)[0]
             old_X = pd.read_parquet(x_path)
             change = explain_change(old_model, old_X, trained.model, trained.X_origin)
         except InputError as exc:
@@ -312,6 +315,14 @@ def add_change(result: RunResult, out_dir: Path, progress: Progress):
         parts.append(_change_table(change, h))
     prev_as_of = pd.Timestamp(json.loads((prev_dir / "manifest.json").read_text())["as_of"])
     return (pd.concat(parts, ignore_index=True) if parts else None), prev_as_of
+
+
+def _same_file(folder: Path, saved: Path | None) -> bool:
+    """Whether ``folder`` and ``saved`` (None: no folder) hold byte-identical model files."""
+    import filecmp
+
+    a, b = folder / "model.skops", saved / "model.skops" if saved is not None else None
+    return b is not None and b.is_file() and filecmp.cmp(a, b, shallow=False)
 
 
 def _change_table(change, horizon) -> pd.DataFrame:
@@ -356,7 +367,8 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
             result.index.reset_index().to_parquet(d / "index.parquet", index=False)
             result.bounds.save(d / "index_bounds.json")
             for h, trained in result.trained.items():
-                save_model(trained.model, model_dir(d, h), trained.model_card())
+                save_model(trained.model, model_dir(d, h), trained.model_card(),
+                           saved_in=trained.saved)
                 trained.X_origin.to_parquet(d / f"inputs_h{h:02d}.parquet")
             if write_reports:
                 from forewarn.flows._report import write_run_reports
@@ -364,7 +376,7 @@ def publish_run(result: RunResult, out_dir, progress: Progress | None = None,
                 # Each map one unit of work: on the flow's Dask workers when it has them.
                 cluster = current_cluster()
                 write_run_reports(result, d, change, prev_as_of, progress,
-                                  mapper=partial(cluster.map, label=str))
+                                  mapper=partial(cluster.map, label=str, pooled=True))
                 result.ran_on = result.ran_on + cluster.ran_on
             run.manifest.update({
                 "as_of": str(result.prepared.as_of.date()),

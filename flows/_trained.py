@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import pandas as pd
 
 __all__ = ["Trained", "feature_ranges"]
@@ -45,6 +47,9 @@ class Trained:
     card: object = field(default=None, repr=False)
     ranges: pd.DataFrame | None = field(default=None, repr=False)
     rebuild: object = field(default=None, repr=False, compare=False)
+    #: A folder where :func:`forewarn.models.save_model` wrote this very model (its cache
+    #: entry): publishing copies that file instead of serialising the model again.
+    saved: Path | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fitted(cls, horizon, model, X_train, y_train, X_origin, known_until, n_unknown=0):

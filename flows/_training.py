@@ -98,7 +98,7 @@ def _from_cache(project, prepared, horizon, model_spec, folder, key, progress):
                                      f"{key!r}"))
         model, _ = load_model(folder)
         trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
-        trained.model = model
+        trained.model, trained.saved = model, folder
         progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
         return trained
     except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
@@ -132,6 +132,7 @@ def train_cached(project, prepared, horizons, model_spec, feature_spec, cache_di
             if folder is not None:
                 save_model(trained[h].model, folder, trained[h].model_card())
                 (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
+                trained[h].saved = folder
         progress.say(f"      trained in {time.perf_counter() - t0:.1f} s")
     return trained
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -177,8 +178,20 @@ def make_model_card(model, X, y, *, metrics=None, intended_use=_INTENDED_USE, li
     )
 
 
-def save_model(model, folder, card: ModelCard) -> Path:
+def save_model(model, folder, card: ModelCard, *, saved_in=None) -> Path:
     """Write ``model.skops`` and ``model_card.json`` (with the file's SHA-256) into ``folder``.
+
+    Parameters
+    ----------
+    model : ElasticNetLogit, AdditiveBoosting or DetectionAwareLogit
+    folder : path-like
+        Created when missing.
+    card : ModelCard
+        Its ``sha256`` is set to the written file's.
+    saved_in : path-like, optional
+        A folder where ``save_model`` wrote this same model before (a cache entry): its
+        ``model.skops`` is copied, not written again (serialising a boosted model with its
+        refits takes seconds). The caller vouches that it holds ``model``.
 
     Returns
     -------
@@ -192,7 +205,11 @@ def save_model(model, folder, card: ModelCard) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model_path = folder / MODEL_FILE
-    skops.io.dump(model, model_path)
+    source = Path(saved_in) / MODEL_FILE if saved_in is not None else None
+    if source is not None and source.is_file():
+        shutil.copyfile(source, model_path)
+    else:
+        skops.io.dump(model, model_path)
     card = dataclasses.replace(card, sha256=_sha256(model_path))
     (folder / CARD_FILE).write_text(card.to_json() + "\n", encoding="utf-8")
     return folder

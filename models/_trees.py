@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from forewarn._threads import usable_cores
 from forewarn.models._validation import ModelInputError
 
 __all__ = ["ShapeTables", "shape_tables"]
@@ -47,7 +47,7 @@ class ShapeTables:
         [log-odds]"""
         out = np.empty(X.shape, dtype=float)
         features = range(X.shape[1])
-        n_threads = min(os.cpu_count() or 1, 8, X.shape[1])
+        n_threads = min(usable_cores(), 8, X.shape[1])
         if X.shape[0] < _THREADED_ROWS or n_threads < 2:
             self._fill(X, out, features)
             return out

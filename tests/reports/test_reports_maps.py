@@ -269,3 +269,21 @@ def test_each_map_is_one_unit_of_work_with_the_same_files(one_horizon, tmp_path)
                                       "map risk_3m_XC", "map change_3m_all"]
     assert len(one_horizon.explanations) and not len(shared["data"].explanations)
     assert shared["data"].scores is one_horizon.scores
+
+
+@pytest.mark.slow  # starts a worker process
+def test_maps_shared_with_a_pool_process_are_the_same_files(one_horizon, tmp_path):
+    """Without Dask, a run with two usable cores draws its maps in this process and a pool
+    process at once (flows: ``Cluster.map(pooled=True)``): the files are those drawn here."""
+    from functools import partial
+
+    from forewarn.flows._cluster import Cluster
+
+    here = write_maps(one_horizon, tmp_path / "here", formats=("png", "pdf"))
+    cluster = Cluster(processes=2)
+    pooled = write_maps(one_horizon, tmp_path / "pooled", formats=("png", "pdf"),
+                        mapper=partial(cluster.map, label=str, pooled=True))
+    assert [f.name for f in pooled] == [f.name for f in here]
+    for a, b in zip(here, pooled):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert [u for u, _ in cluster.ran_on] == [f"map {f.stem}" for f in here[::2]]
