@@ -100,7 +100,31 @@ def _flows(server):
 
     if server is not None:
         server.ready()
+    _services_follow_the_api()
     return _flow
+
+
+#: The Prefect API the flows of this process last ran against.
+_LAST_API: list = []
+
+
+def _services_follow_the_api() -> None:
+    """Prefect makes its client-side services (the events worker that records task runs, the
+    log worker) once per process, for the API configured then. When a run in this process
+    uses another API than the one before (a notebook that ran a flow, then pointed
+    ``PREFECT_API_URL`` elsewhere; a test session with several servers), they are stopped,
+    their queued items sent first, so that Prefect makes new ones for this run's API:
+    otherwise its task runs would be recorded on the earlier server, or lost."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if _LAST_API and _LAST_API[0] != url:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (EventsWorker, APILogWorker):
+            service.drain_all(timeout=30, at_exit=False)
+    _LAST_API[:] = [url]
 
 
 @contextmanager

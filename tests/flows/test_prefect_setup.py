@@ -48,3 +48,25 @@ def test_importing_the_flows_configures_nothing():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["None", "None"]
+
+
+def test_a_run_against_another_api_gets_new_client_services(monkeypatch):
+    """Prefect's events worker (it records task runs) is made once per process for the API of
+    that time; a run against another API stops it, so that the next one is made for the new
+    API (before, a test session's backtest recorded its task runs on an earlier server)."""
+    from prefect.events.clients import NullEventsClient
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from forewarn.flows import _api
+
+    monkeypatch.setattr(_api, "_LAST_API", [])
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:1/api"}):
+        _api._services_follow_the_api()
+        worker = EventsWorker.instance(NullEventsClient)
+        _api._services_follow_the_api()  # the same API: kept
+        assert EventsWorker.instance(NullEventsClient) is worker
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:2/api"}):
+        _api._services_follow_the_api()
+        assert worker._stopped
+        assert EventsWorker.instance(NullEventsClient) is not worker

@@ -206,13 +206,23 @@ def test_explain_and_scenario_commands(first_run, small_project):
     assert "outside its valid range [1, 3]" in bad.stderr
 
 
-def test_dask_local_gives_identical_scores(small_project, first_run, tmp_path):
-    """The run with a 2-worker LocalCluster equals the single-process run."""
+def test_dask_local_with_more_workers_than_horizons_gives_identical_scores(
+        small_project, first_run, tmp_path, monkeypatch):
+    """A project of tables on a 3-worker LocalCluster, 2 horizons: each horizon's fit sends its
+    folds and refits to the cluster from its worker (worker_client), and the scores are the
+    single-process run's. (tests/flows/test_cluster.py runs a grid from its cube on 2 workers
+    and on an external scheduler.)"""
     from forewarn.flows import run
 
+    monkeypatch.setenv("FOREWARN_THREADS", "3")
     result = run(small_project, out=tmp_path, dask="local", quiet=True)
     single = pd.read_parquet((first_run[0] / "latest").resolve() / "scores.parquet")
     pd.testing.assert_frame_equal(result.scores.reset_index(drop=True), single)
+    fits = [p for u, p in result.ran_on if u.startswith("fit unit")]
+    # per horizon: the selection folds, then the final fit and the 4 bootstrap refits
+    assert len(fits) >= 2 * (1 + 4), result.ran_on
+    assert all(p.startswith("tcp://127.0.0.1:") for p in fits)
+    assert len(set(fits)) >= 2
 
 
 def test_swapped_cache_entries_are_not_reused(small_project, first_run, tmp_path):
