@@ -1,10 +1,12 @@
 """Where a demo `forewarn run` spends its time before, between and after forewarn's stages.
 
-    .venv/bin/python benchmarks/startup.py [--home DIR] [--out DIR] [--runs 2]
+    .venv/bin/python benchmarks/startup.py [--home DIR] [--out DIR] [--runs 2] [--same-out]
 
 Runs the embedded demo forecast ``--runs`` times, each in a fresh process as ``forewarn run``
 does, against one Prefect home (a new empty one unless ``--home`` is given: the first run is
-then the first run ever on the machine, later runs reuse the migrated database). Each process
+then the first run ever on the machine, later runs reuse the migrated database), each on a new
+output folder (models trained) or, with ``--same-out``, all on one (runs after the first take
+their models from its cache, as a second ``forewarn run`` does). Each process
 reports, in seconds: importing forewarn's command line and flows (Prefect included), starting
 Prefect's temporary server (creating and migrating its SQLite database when new), forewarn's
 stages (from the run's timings; publish apart), the flow engine's own time around them, and
@@ -63,19 +65,23 @@ def main(argv=None):
     parser.add_argument("--home", default=None, help="Prefect home (default: a new empty one)")
     parser.add_argument("--out", default=None, help="output folder (default: a temporary one)")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--same-out", action="store_true",
+                        help="every run on one output folder: later runs reuse cached models")
     args = parser.parse_args(argv)
     home = args.home or tempfile.mkdtemp(prefix="forewarn-startup-home-")
     out = Path(args.out or tempfile.mkdtemp(prefix="forewarn-startup-out-"))
     env = {**os.environ, "FOREWARN_PREFECT_HOME": home}
     env.pop("PREFECT_HOME", None)
     env.pop("PREFECT_API_URL", None)
-    print(f"Prefect home {home}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"Prefect home {home}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+          f"output {out}")
     cols = ("total", "python", "import", "server", "stages", "publish", "engine", "exit")
-    print("| run | home | " + " | ".join(f"{c} [s]" for c in cols) + " |")
-    print("|---|---|" + "---|" * len(cols))
+    print("| run | home | models | " + " | ".join(f"{c} [s]" for c in cols) + " |")
+    print("|---|---|---|" + "---|" * len(cols))
     for i in range(args.runs):
-        row = _one(out / f"run{i}", env)
-        print(f"| {i + 1} | {'new' if row['fresh_home'] else 'reused'} | "
+        row = _one(out / ("run" if args.same_out else f"run{i}"), env)
+        models = "cached" if args.same_out and i else "trained"
+        print(f"| {i + 1} | {'new' if row['fresh_home'] else 'reused'} | {models} | "
               + " | ".join(f"{row[c]:.1f}" for c in cols) + " |", flush=True)
     print("\npython: interpreter start; import: forewarn's CLI and flows, Prefect included; "
           "server: waiting, after the imports, for Prefect's server started beside them (its "

@@ -107,6 +107,9 @@ class TemporaryServer:
         self.url = f"http://127.0.0.1:{port}/api"
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "false",
                "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        # forewarn's flows use no Prefect blocks: registering their types took about 1 s of a
+        # new home's first start (unless you ask for it).
+        env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
         env.pop("PREFECT_API_URL", None)
         self._healthy = False
         self._log = open(home / "server.log", "ab")  # noqa: SIM115 - closed in stop()
