@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 from forewarn._schema import as_tuple, custom_error, fix, reworded, section_dataclass
 from forewarn.errors import InputError, Problem
 from forewarn.features._catalogue import Catalogue
-from forewarn.features._crisis import crisis_context
+from forewarn.features._crisis import crisis_context, lazy_crisis_context
 from forewarn.features._missing import FLAG_SUFFIX, carry_forward
 from forewarn.features._spatial import contiguity, spatial_lag
 from forewarn.features._transforms import (
@@ -236,10 +236,13 @@ def build_features(panel: xr.Dataset, catalogue: Catalogue, crisis_events: pd.Da
         out.update(_indicator_features(ind_id, catalogue, filled, spec))
         out[ind_id + FLAG_SUFFIX] = filled[ind_id + FLAG_SUFFIX]
     if spec.crisis_kinds:
-        context = crisis_context(crisis_events, panel["region"].values, panel["time"].values,
-                                 spec.crisis_kinds, spec.crisis_cap)
-        if panel.chunksizes:
-            context = context.chunk(dict(panel.chunksizes))
+        if panel.chunksizes:  # dask-backed: each block computed where it is needed
+            context = lazy_crisis_context(crisis_events, panel["region"].values,
+                                          panel["time"].values, spec.crisis_kinds,
+                                          spec.crisis_cap, dict(panel.chunksizes))
+        else:
+            context = crisis_context(crisis_events, panel["region"].values,
+                                     panel["time"].values, spec.crisis_kinds, spec.crisis_cap)
         out.update(context.data_vars)
     if spec.spatial_lag:
         out.update(_spatial_lags(out, regions, spec, panel, cache_dir))

@@ -187,12 +187,23 @@ def _shared_with_pool(fn, items, shared, workers: int) -> list:
         for i, item in enumerate(items):
             if futures[i].cancel():
                 pairs[i] = _unit(fn, item, **shared)
-        return [pair if pair is not None else futures[i].result()
+        return [pair if pair is not None else _from_pool(futures[i], fn, items[i], shared)
                 for i, pair in enumerate(pairs)]
     except BaseException:  # a failed unit, Ctrl-C: the pool starts no more of them
         for future in futures.values():
             future.cancel()
         raise
+
+
+def _from_pool(future, fn, item, shared):
+    """The pool's result for ``item``; computed here instead when the pool broke (a worker
+    process was killed, by the system when memory ran out say): the unit itself did not fail."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _unit(fn, item, **shared)
 
 
 def release_memory() -> None:

@@ -147,3 +147,47 @@ def test_matches_a_slow_reference(rows):
     np.testing.assert_array_equal(ctx["crisis_conflict__since"].values, since)
     np.testing.assert_array_equal(ctx["crisis_conflict__magnitude"].values, magnitude)
     np.testing.assert_array_equal(ctx["crisis_conflict__ongoing"].values, ongoing)
+
+
+def test_the_lazy_context_equals_the_eager_one_block_by_block():
+    """On a dask-backed panel each block of regions is computed from its own regions' events:
+    the same values, dtypes and attrs as the whole context at once, and no array in the graph."""
+    from forewarn.features._crisis import lazy_crisis_context
+
+    ev = events(("A", "2019-11-10", None, "conflict", 5000.0),
+                ("C", "2020-03-10", "2020-05-20", "conflict", NAN),
+                ("C", "2020-04-02", None, "disaster", 10.0),
+                ("E", "2020-06-30", "2020-07-01", "disaster", 3.0),
+                ("Z", "2020-02-01", None, "conflict", 1.0))  # not a region of the panel
+    regions = ["A", "B", "C", "D", "E"]
+    kinds = ["conflict", "disaster"]
+    eager = crisis_context(ev, regions, TIMES, kinds=kinds, cap=6)
+    lazy = lazy_crisis_context(ev, regions, TIMES, kinds, 6,
+                               {"region": (2, 2, 1), "time": (5, 3)})
+    assert set(lazy.data_vars) == set(eager.data_vars)
+    for name, var in lazy.data_vars.items():
+        assert var.chunks == ((2, 2, 1), (5, 3)), name
+        assert var.dtype == eager[name].dtype and var.attrs == eager[name].attrs, name
+    assert lazy.compute().identical(eager)
+
+
+def test_the_lazy_contexts_graph_carries_the_events_not_the_arrays():
+    import pickle
+
+    from forewarn.features._crisis import lazy_crisis_context
+
+    regions = [f"R{i:03d}" for i in range(400)]
+    times = pd.date_range("2010-01-01", periods=120, freq="MS")
+    ev = events(*[(r, "2012-05-01", None, "conflict", 10.0) for r in regions[::7]])
+    chunks = {"region": (100,) * 4, "time": (120,)}
+    lazy = lazy_crisis_context(ev, regions, times, ["conflict"], 24, chunks)
+    eager = crisis_context(ev, regions, times, kinds=["conflict"], cap=24).chunk(
+        {"region": 100})
+
+    def graph_bytes(ds):
+        return len(pickle.dumps(dict(ds.__dask_graph__())))
+
+    arrays = sum(var.nbytes for var in eager.data_vars.values())  # 4 x 400 x 120 values
+    assert graph_bytes(eager) > arrays  # what went to the cluster before
+    assert graph_bytes(lazy) < arrays / 20
+    assert lazy.compute().identical(eager.compute())

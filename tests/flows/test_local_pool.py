@@ -20,6 +20,14 @@ def _nap(i: int, seconds: float) -> int:
     return i * i
 
 
+def _dies_in_the_pool(i: int, home: int) -> int:
+    """A unit whose pool process is killed (as by the system when memory runs out)."""
+    if os.getpid() != home:
+        os._exit(1)
+    time.sleep(0.3)
+    return -i
+
+
 @pytest.fixture
 def warm_pool():
     _pool(1).submit(int, "1").result()  # the pool process is up before the units come
@@ -47,6 +55,15 @@ def test_units_that_do_not_ask_for_the_pool_or_have_one_process_stay_here(warm_p
 def test_a_failed_unit_in_the_pool_is_raised_here(warm_pool):
     with pytest.raises(ValueError, match="invalid literal"):
         Cluster(processes=2).map(int, ["1", "2", "3", "x"], pooled=True)
+
+
+def test_units_of_a_broken_pool_are_computed_here(warm_pool):
+    cluster = Cluster(processes=2)
+    assert cluster.map(_dies_in_the_pool, range(4), pooled=True, home=os.getpid()) == \
+        [0, -1, -2, -3]
+    assert all(p.startswith(f"in process {os.getpid()} ") for _, p in cluster.ran_on)
+    # the next map gets a new pool
+    assert Cluster(processes=2).map(_nap, range(2), pooled=True, seconds=0.0) == [0, 1]
 
 
 def test_current_cluster_outside_a_flow_has_the_usable_cores(monkeypatch):
