@@ -299,17 +299,19 @@ def _periods(c0: int, n_months: int, months: int) -> tuple[np.ndarray, np.ndarra
     return start, start - c0
 
 
-def write_cube(cube: xr.Dataset, path, chunk_regions: int | None = 4096) -> None:
+def write_cube(cube: xr.Dataset, path, chunk_regions: int | None = 4096, compute: bool = True):
     """Write a cube (or any (region, time) Dataset) as a Zarr store, chunked over regions with
     the time axis whole; ``chunk_regions=None`` keeps the Dataset's own region chunks.
 
     That layout is the one :func:`build_panel_dense` reads: each region chunk is read once.
+    With ``compute=False`` the metadata is written and the chunks are returned as a dask
+    delayed object to compute (with other writes sharing its inputs, say).
     """
     out = cube.chunk({"time": -1} if chunk_regions is None
                      else {"region": chunk_regions, "time": -1})
     for var in out.variables.values():
         var.encoding = {}
-    out.to_zarr(path, mode="w-", consolidated=True, zarr_format=2)
+    return out.to_zarr(path, mode="w-", consolidated=True, zarr_format=2, compute=compute)
 
 
 def open_cube(path, catalogue: Catalogue, region_ids=None, chunk_regions: int | None = None

@@ -127,16 +127,26 @@ def prepare(project: Project, as_of, feature_spec: FeatureSpec, cache_dir=None,
     # In a flow on Dask, the chunks are computed (and written) by the cluster's workers.
     with current_cluster().as_current():
         if store is not None:
-            panel, age, features = (_through_zarr(ds, Path(store) / name) for ds, name in
-                                    ((panel, "panel"), (age, "age"), (features, "features")))
+            panel, age, features = _through_zarr({"panel": panel, "age": age,
+                                                  "features": features}, Path(store))
         elif chunks or project.cube is not None:
             panel, age, features = panel.compute(), age.compute(), features.compute()
     return Prepared(as_of, origin_of(as_of, config.frequency), panel, age, features)
 
 
-def _through_zarr(ds: xr.Dataset, path: Path) -> xr.Dataset:
-    """Write ``ds`` to a Zarr store chunk by chunk; reopen it lazily with the same attrs."""
-    write_cube(ds, path, chunk_regions=None)
+def _through_zarr(datasets: dict, store: Path) -> list[xr.Dataset]:
+    """Write each Dataset to the Zarr store ``store / name`` chunk by chunk, all in one dask
+    computation (the features are made from the panel and the ages: written one after the
+    other, those were computed twice); reopen each lazily with the same attrs."""
+    import dask
+
+    dask.compute(*[write_cube(ds, store / name, chunk_regions=None, compute=False)
+                   for name, ds in datasets.items()])
+    return [_reopened(ds, store / name) for name, ds in datasets.items()]
+
+
+def _reopened(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    """The Zarr store at ``path``, written from ``ds``, opened lazily with ``ds``'s attrs."""
     lazy = xr.open_zarr(path, consolidated=True, decode_timedelta=False)
     # The store lists variables alphabetically and may change the time unit: restore both, so
     # the feature columns (and the models fitted on them) are exactly the in-memory ones.

@@ -266,7 +266,9 @@ def finish_stages(project, prepared, specs, progress, cache_dir) -> RunResult:
 
 def _index_table(result) -> pd.DataFrame:
     """Index results at the origin as a table by region: score, nodes, reliability, contributions."""
-    ds = result
+    # Computed once: on a dask-backed panel each variable read below would compute the whole
+    # index again (a medium grid's index stage took 11.7 s that way).
+    ds = result.compute()
     scalar = [v for v in ds.data_vars if ds[v].dims == ("region",)]
     table = ds[scalar].to_dataframe()
     contrib = ds["contribution"].to_pandas().add_prefix("contribution_")
