@@ -30,7 +30,8 @@ def _dies_in_the_pool(i: int, home: int) -> int:
 
 @pytest.fixture
 def warm_pool():
-    _pool(1).submit(int, "1").result()  # the pool process is up before the units come
+    # The pool process is up, and has imported this module, before the units come.
+    assert _pool(1).submit(_nap, 3, 0.0).result() == 9
 
 
 def test_pooled_units_keep_their_order_and_run_in_both_processes(warm_pool):
