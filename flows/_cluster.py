@@ -202,7 +202,11 @@ def _from_pool(future, fn, item, shared):
 
     try:
         return future.result()
-    except BrokenProcessPool:
+    except BrokenProcessPool as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("the pool's process failed (%s); its unit is "
+                                            "computed in this process", exc)
         return _unit(fn, item, **shared)
 
 

@@ -30,8 +30,17 @@ def _dies_in_the_pool(i: int, home: int) -> int:
 
 @pytest.fixture
 def warm_pool():
-    # The pool process is up, and has imported this module, before the units come.
+    # The pool's processes may not find this module on their path (forewarn's units are
+    # importable anywhere forewarn is installed): its functions travel by value.
+    import sys
+
+    import cloudpickle  # what the pool pickles with (loky), a dependency of Dask
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    # The pool process is up, and has run one of this module's units, before the units come.
     assert _pool(1).submit(_nap, 3, 0.0).result() == 9
+    yield
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def test_pooled_units_keep_their_order_and_run_in_both_processes(warm_pool):
