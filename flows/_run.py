@@ -320,11 +320,13 @@ def add_change(result: RunResult, out_dir: Path, progress: Progress):
 
 
 def _same_file(folder: Path, saved: Path | None) -> bool:
-    """Whether ``folder`` and ``saved`` (None: no folder) hold byte-identical model files."""
+    """Whether the model file in ``folder`` is byte for byte the one in ``saved`` (the folder
+    this run's model was saved in or loaded from; None: none)."""
     import filecmp
 
-    a, b = folder / "model.skops", saved / "model.skops" if saved is not None else None
-    return b is not None and b.is_file() and filecmp.cmp(a, b, shallow=False)
+    if saved is None or not (saved / "model.skops").is_file():
+        return False
+    return filecmp.cmp(folder / "model.skops", saved / "model.skops", shallow=False)
 
 
 def _change_table(change, horizon) -> pd.DataFrame:

@@ -13,7 +13,6 @@ from the run's prepared data, which give exactly the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 import pandas as pd

@@ -109,3 +109,22 @@ def test_only_forewarn_models_are_saved(tmp_path, panel):
                                          "AdditiveBoosting and DetectionAwareLogit models are "
                                          "saved"):
         save_model(other, tmp_path, None)
+
+
+def test_a_model_saved_before_is_copied_and_recognised_as_the_same(saved, fitted, panel,
+                                                                     tmp_path):
+    """Publishing a model from its cache entry copies the entry's file (``saved_in``); the
+    change since the last run then knows the previous run's model is this one."""
+    from forewarn.flows._run import _same_file
+
+    X, y, _ = panel
+    card = make_model_card(fitted, X, y)
+    copied = save_model(fitted, tmp_path / "run", card, saved_in=saved)
+    assert (copied / "model.skops").read_bytes() == (saved / "model.skops").read_bytes()
+    model, loaded = load_model(copied)  # the card holds the copy's checksum
+    np.testing.assert_array_equal(model.decision_function(X), fitted.decision_function(X))
+    assert _same_file(copied, saved) and not _same_file(copied, None)
+    other = save_model(copy.deepcopy(fitted).set_params(random_state=1), tmp_path / "other",
+                       card)
+    assert not _same_file(other, saved)
+    assert not _same_file(copied, tmp_path / "missing")
