@@ -390,7 +390,15 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
     # Rows that would train but whose outcome is unknown (reported to the caller).
     y_train.attrs["n_unknown"] = int(series.isna().sum() - (~trainable).sum() * y.sizes["region"])
     table = features.reset_coords(drop=True)
-    order = ["region", "time"]
-    X_train = table.sel(time=times[trainable]).to_dataframe(order).reindex(y_train.index)
-    X_origin = table.sel(time=[origin]).to_dataframe(order)
-    return Design(X_train, y_train, X_origin)
+    X_train = table.sel(time=times[trainable]).to_dataframe(_ROW_ORDER).reindex(y_train.index)
+    return Design(X_train, y_train, origin_rows(features, origin))
+
+
+_ROW_ORDER = ["region", "time"]
+
+
+def origin_rows(features: xr.Dataset, origin) -> pd.DataFrame:
+    """The rows a model scores at ``origin``: one per region, MultiIndex ``(region, time)``,
+    one column per feature (``X_origin`` of :func:`design_matrix`, without its training rows)."""
+    return features.reset_coords(drop=True).sel(time=[pd.Timestamp(origin)]).to_dataframe(
+        _ROW_ORDER)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict
+from functools import cache, partial
 from importlib import metadata
 from pathlib import Path
 
@@ -14,8 +15,10 @@ import pandas as pd
 
 from forewarn.errors import InputError, Problem
 from forewarn.flows._config import Config
-from forewarn.flows._pipeline import train, train_horizons
+from forewarn.features._design import origin_rows
+from forewarn.flows._pipeline import outcome_known_until, rows_from, train, train_horizons
 from forewarn.flows._project import input_hashes
+from forewarn.flows._trained import Trained
 
 __all__ = ["PACKAGES", "cache_key", "forget_hashes", "hashes_of", "package_versions", "train_cached"]
 
@@ -83,7 +86,7 @@ def _model_cache(project, prepared, horizon, model_spec, feature_spec, cache_dir
     return (Path(cache_dir) / "models" / key if cache_dir else None), key
 
 
-def _from_cache(project, prepared, horizon, model_spec, folder, key, progress):
+def _from_cache(project, prepared, horizon, model_spec, folder, key, progress, origin):
     """The horizon's model from its cache folder, or None when there is none (or it is
     damaged: then it is trained again)."""
     from forewarn.models import load_model
@@ -96,9 +99,10 @@ def _from_cache(project, prepared, horizon, model_spec, folder, key, progress):
         if recorded != key:  # a moved or swapped entry must never stand in for this one
             raise InputError(Problem(folder, f"records the key {recorded[:40]!r}, not "
                                      f"{key!r}"))
-        model, _ = load_model(folder)
-        trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
-        trained.model, trained.saved = model, folder
+        model, card = load_model(folder)
+        trained = _cached_trained(project, prepared, horizon, model_spec, folder, model, card,
+                                  origin)
+        trained.saved = folder
         progress.say(f"      {horizon}-month model: reused from the cache ({folder.name})")
         return trained
     except InputError as exc:  # a damaged cache entry is rebuilt, not trusted
@@ -113,9 +117,13 @@ def train_cached(project, prepared, horizons, model_spec, feature_spec, cache_di
     from forewarn.models import save_model
 
     trained, todo = {}, {}
+    # Every horizon scores the same origin rows: read once (a grid's store holds them in
+    # chunks of whole time series).
+    origin = cache(partial(origin_rows, prepared.features, prepared.origin))
     for h in horizons:
         folder, key = _model_cache(project, prepared, h, model_spec, feature_spec, cache_dir)
-        trained[h] = _from_cache(project, prepared, h, model_spec, folder, key, progress)
+        trained[h] = _from_cache(project, prepared, h, model_spec, folder, key, progress,
+                                 origin)
         if trained[h] is None:
             todo[h] = folder, key
     if todo:
@@ -131,10 +139,72 @@ def train_cached(project, prepared, horizons, model_spec, feature_spec, cache_di
                          + _not_converged(trained[h].model))
             if folder is not None:
                 save_model(trained[h].model, folder, trained[h].model_card())
+                _write_summary(trained[h], folder)
                 (folder / _KEY_FILE).write_text(key + "\n", encoding="utf-8")
                 trained[h].saved = folder
         progress.say(f"      trained in {time.perf_counter() - t0:.1f} s")
     return trained
+
+
+def _cached_trained(project, prepared, horizon, model_spec, folder, model, card,
+                    origin) -> Trained:
+    """The Trained of a cached model: its origin rows, and what the flow reads of its training
+    rows (the card, the features' ranges, the row counts) from the cache entry, so the
+    training rows are not built again (on the 65,000-cell grid 1.9 million rows per horizon,
+    read from the run's store); they are rebuilt only if something asks for them. An entry
+    written before the summary was kept builds the design as the fit did, once: its summary
+    is then written. ``origin()`` gives the origin rows (read once for all horizons)."""
+    summary = _read_summary(folder)
+    if summary is None:
+        trained = train(project, prepared, horizon, model_spec, project.config.seed, fit=False)
+        trained.model = model
+        _write_summary(trained, folder)
+        return trained
+    known = min(outcome_known_until(project, prepared.as_of), prepared.origin)
+    trained = Trained(horizon, model, origin().copy(), known, summary["n_unknown"],
+                      n_rows=card.n_rows, n_features=len(card.features), card=card,
+                      ranges=summary["ranges"])
+    rows_from({horizon: trained}, project, prepared, model_spec)
+    return trained
+
+
+#: The file in each cached model's folder with what the flow reads of its training rows.
+_SUMMARY_FILE = "training_summary.json"
+
+
+def _write_summary(trained: Trained, folder: Path) -> None:
+    """Write the training rows' summary that :func:`_cached_trained` reads (floats as JSON
+    numbers, which Python writes and reads back exactly; NaN for a never-observed feature)."""
+    ranges = trained.feature_ranges()
+    text = json.dumps({"n_unknown": int(trained.n_unknown),
+                       "columns": [str(c) for c in ranges.columns],
+                       "min": [float(v) for v in ranges.loc["min"]],
+                       "max": [float(v) for v in ranges.loc["max"]]})
+    (folder / _SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def _read_summary(folder: Path) -> dict | None:
+    """The summary :func:`_write_summary` wrote, None when the entry has none (then the
+    rows are built again).
+
+    Raises
+    ------
+    forewarn.errors.InputError
+        The file does not parse as a summary (the caller then trains again).
+    """
+    path = folder / _SUMMARY_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        ranges = pd.DataFrame([raw["min"], raw["max"]], index=["min", "max"],
+                              columns=raw["columns"], dtype=float)
+        return {"n_unknown": int(raw["n_unknown"]), "ranges": ranges}
+    except KeyError as exc:
+        why = f"it lacks {exc}"
+    except (ValueError, TypeError) as exc:
+        why = str(exc)
+    raise InputError(Problem(path, f"is not a training summary as forewarn writes it ({why})"))
 
 
 def _horizons_text(horizons) -> str:
