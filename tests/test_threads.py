@@ -83,3 +83,22 @@ def test_by_default_openmp_runs_one_thread_and_blas_every_core(monkeypatch):
     with thread_limits():
         info = {i["user_api"]: i["num_threads"] for i in threadpool_info()}
     assert info == {"blas": 2, "openmp": 2}
+
+
+@pytest.mark.slow  # a fresh interpreter imports scikit-learn
+def test_limits_hold_for_openmp_loaded_inside_them():
+    """threadpoolctl limits only the libraries already loaded: the first unit of a process
+    imports the estimators inside its limits, and its OpenMP must still run one thread."""
+    import subprocess
+    import sys
+
+    probe = ("import forewarn\nfrom forewarn._threads import thread_limits\n"
+             "import sys\nassert 'sklearn' not in sys.modules\n"
+             "with thread_limits():\n"
+             "    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads\n"
+             "    print(_openmp_effective_n_threads())\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "FOREWARN_THREADS")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "1"
