@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from forewarn._threads import fit_threads
 from forewarn.models._calibration import fit_platt
 from forewarn.models._splits import TimeOrderedSplit, region_draws
 from forewarn.models._units import unit_map
@@ -260,7 +261,8 @@ def _fit(model, X, event):
     if empty.any():
         X = X.copy()
         X[:, empty] = 0.0
-    return model.fit(X, event)
+    with fit_threads(len(X)):
+        return model.fit(X, event)
 
 
 def _usable_folds(folds, event) -> list:

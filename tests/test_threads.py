@@ -102,3 +102,35 @@ def test_limits_hold_for_openmp_loaded_inside_them():
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "1"
+
+
+def test_a_large_fit_uses_every_core_of_its_budget(monkeypatch):
+    """One OpenMP thread by default, but a fit of LARGE_FIT_ROWS or more rows gets every core
+    the block may use (a grid's 6-month model: 316 s on one thread, 183 s on two); outside any
+    block, or on a one-core budget (a Dask worker), nothing changes."""
+    import sklearn.ensemble  # noqa: F401  (loads OpenMP)
+
+    from forewarn import _threads
+    from forewarn._threads import LARGE_FIT_ROWS, fit_threads
+
+    def openmp():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"}
+
+    monkeypatch.delenv("FOREWARN_THREADS", raising=False)
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(_threads, "_SPINNING", False)
+    with thread_limits():
+        assert openmp() == {1}
+        with fit_threads(LARGE_FIT_ROWS - 1):
+            assert openmp() == {1}
+        with fit_threads(LARGE_FIT_ROWS):
+            assert openmp() == {2}
+        assert openmp() == {1}
+    with thread_limits(1), fit_threads(10 * LARGE_FIT_ROWS):
+        assert openmp() == {1}
+    outside = openmp()
+    with fit_threads(10 * LARGE_FIT_ROWS):
+        assert openmp() == outside
+    monkeypatch.setattr(_threads, "_SPINNING", True)  # a spinning runtime keeps one thread
+    with thread_limits(), fit_threads(10 * LARGE_FIT_ROWS):
+        assert openmp() == {1}
