@@ -315,6 +315,10 @@ def _window_sum(flags: np.ndarray, cols: np.ndarray, horizon: int) -> np.ndarray
     return total[:, cols + horizon + 1] - total[:, cols + 1]
 
 
+#: Index levels of every design table (training and origin rows).
+_ROW_ORDER = ["region", "time"]
+
+
 def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: int,
                   outcome_known_until, every: int = 1) -> Design:
     """Training rows and origin rows for a model, with nothing from after the origin.
@@ -393,8 +397,6 @@ def design_matrix(features: xr.Dataset, target: xr.DataArray, origin, horizon: i
     X_train = table.sel(time=times[trainable]).to_dataframe(_ROW_ORDER).reindex(y_train.index)
     return Design(X_train, y_train, origin_rows(features, origin))
 
-
-_ROW_ORDER = ["region", "time"]
 
 
 def origin_rows(features: xr.Dataset, origin) -> pd.DataFrame:

@@ -173,6 +173,12 @@ def outcome_known_until(project: Project, as_of) -> pd.Timestamp:
     return ordinal_to_timestamp([last_complete])[0]
 
 
+def known_at_origin(project: Project, prepared: Prepared) -> pd.Timestamp:
+    """Last time step whose outcome a model at ``prepared``'s origin may learn from: known by
+    its as-of date (:func:`outcome_known_until`) and not after the origin."""
+    return min(outcome_known_until(project, prepared.as_of), prepared.origin)
+
+
 def _is_step_end(day, step):
     nxt = day + pd.Timedelta(days=1)
     return nxt.day == 1 and (step == 1 or nxt.month == 1)
@@ -239,7 +245,7 @@ def train(project: Project, prepared: Prepared, horizon: int, model_spec: ModelS
     if project.outcome is None:
         raise InputError(Problem("config", "no [inputs] outcome: a model needs an outcome to "
                                  "learn from. The index is computed without one."))
-    known = min(outcome_known_until(project, prepared.as_of), prepared.origin)
+    known = known_at_origin(project, prepared)
     steps = horizon_steps(horizon, project.config.frequency)
     target = make_target(project.outcome, prepared.features["time"].values, steps,
                          model_spec.target_rule, regions=prepared.features["region"].values,

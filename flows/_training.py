@@ -16,7 +16,7 @@ import pandas as pd
 from forewarn.errors import InputError, Problem
 from forewarn.flows._config import Config
 from forewarn.features._design import origin_rows
-from forewarn.flows._pipeline import outcome_known_until, rows_from, train, train_horizons
+from forewarn.flows._pipeline import known_at_origin, rows_from, train, train_horizons
 from forewarn.flows._project import input_hashes
 from forewarn.flows._trained import Trained
 
@@ -160,10 +160,9 @@ def _cached_trained(project, prepared, horizon, model_spec, folder, model, card,
         trained.model = model
         _write_summary(trained, folder)
         return trained
-    known = min(outcome_known_until(project, prepared.as_of), prepared.origin)
-    trained = Trained(horizon, model, origin().copy(), known, summary["n_unknown"],
-                      n_rows=card.n_rows, n_features=len(card.features), card=card,
-                      ranges=summary["ranges"])
+    trained = Trained(horizon, model, origin().copy(), known_at_origin(project, prepared),
+                      summary["n_unknown"], n_rows=card.n_rows, n_features=len(card.features),
+                      card=card, ranges=summary["ranges"])
     rows_from({horizon: trained}, project, prepared, model_spec)
     return trained
 

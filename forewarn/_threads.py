@@ -131,8 +131,8 @@ def fit_threads(n_rows: int):
     """OpenMP threads for one boosting fit of ``n_rows`` rows: inside :func:`thread_limits`
     and from :data:`LARGE_FIT_ROWS` on, every core of its budget (the 65,000-cell grid's
     6-month model, 16 fits of 0.5 to 1.9 million rows: 316 s on one thread, 183 s on two);
-    else as the block set them. A spinning
-    runtime keeps one thread (:func:`openmp_spins`). Results do not depend on it."""
+    else as the block set them. A spinning runtime keeps one thread (:func:`openmp_spins`).
+    Results do not depend on it."""
     budget = _BUDGET.get()
     if budget is None or budget < 2 or n_rows < LARGE_FIT_ROWS or openmp_spins():
         yield
