@@ -67,13 +67,25 @@ def test_serve_registers_schedules_and_runs(prefect_api, tmp_path, monkeypatch):
 
 # Plain REST calls: Prefect's client in this process may still hold the settings of the
 # temporary server an earlier in-process flow started.
+def _api(method, url, **kwargs):
+    """The JSON answer of one call, retried as Prefect's own client retries it: the session's
+    SQLite-backed test server answers 503 (or 429) while the other test worker's runs hold its
+    database, which means "try again", not a failure."""
+    for attempt in range(8):
+        response = httpx.request(method, url, timeout=10, **kwargs)
+        if response.status_code not in (429, 502, 503):
+            return response.json()
+        time.sleep(0.5 * 2 ** attempt)
+    return response.json()
+
+
 def _wait_for_deployments(api, n, serve, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if serve.poll() is not None:
             pytest.fail(f"forewarn serve exited early ({serve.returncode}):\n"
                         f"{serve.stdout.read()}")
-        found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        found = _api("POST", f"{api}/deployments/filter", json={})
         if len(found) >= n:
             return found
         time.sleep(1)
@@ -81,12 +93,11 @@ def _wait_for_deployments(api, n, serve, timeout):
 
 
 def _run_and_wait(api, deployment_id, timeout):
-    run = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={},
-                     timeout=10).json()
+    run = _api("POST", f"{api}/deployments/{deployment_id}/create_flow_run", json={})
     assert "id" in run, f"the Prefect API did not create the flow run: {run}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
+        state = _api("GET", f"{api}/flow_runs/{run['id']}")["state"]
         if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
             return state
         time.sleep(2)
